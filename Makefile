@@ -1,0 +1,37 @@
+# The two commands: `make run` and `make test`. Everything else is set-up they do themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test chat lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Create the virtualenv, migrate the SQLite database and start the bot with a demo.
+run: $(STAMP)
+	$(BIN)/turnout serve --host $(HOST) --port $(PORT) --demo
+
+## The whole suite, on SQLite and PostgreSQL (PostgreSQL half skipped with a note if unreachable).
+test: $(STAMP)
+	$(BIN)/pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.webhook
+
+clean:
+	rm -rf $(VENV) turnout.db .pytest_cache .mypy_cache .ruff_cache
+
+## Talk to the bot in the terminal (same flows and database as `make run`).
+chat: $(STAMP)
+	$(BIN)/turnout chat

@@ -1,0 +1,143 @@
+"""What texters' words mean: keywords, yes/no, language names and intents, in every language.
+
+The lexicon is plain data handed to the engine (the bot builds it from the message catalogs),
+so the engine stays pure and adding a language's words needs no code.
+
+Whole-message words are matched the way they were typed: a message written with accents is
+compared with its accents ("Đúng", Vietnamese for "right", is not "DỪNG", stop), one written
+without is compared without ("dung" is stop, as carriers and texters expect).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from flows.text import contains_phrase, normalize
+
+GLOBAL_KEYWORDS = ("stop", "start", "help", "menu")
+INTENT_GAP = 1  # filler words allowed between an intent phrase's words ("saan PO ako boboto")
+
+
+@dataclass(frozen=True)
+class WordMap:
+    """Whole-message words and what each means, matched with or without accents as typed."""
+
+    exact: Mapping[str, str] = field(default_factory=dict)  # accents kept
+    folded: Mapping[str, str] = field(default_factory=dict)  # accents removed
+
+    @classmethod
+    def build(cls, meanings: Iterable[tuple[str, str]]) -> WordMap:
+        """From (word, meaning) pairs; a word claimed twice keeps its first meaning."""
+        exact: dict[str, str] = {}
+        folded: dict[str, str] = {}
+        for word, meaning in meanings:
+            exact.setdefault(normalize(word, keep_accents=True), meaning)
+            folded.setdefault(normalize(word), meaning)
+        exact.pop("", None)
+        folded.pop("", None)
+        return cls(exact, folded)
+
+    def get(self, text: str) -> str | None:
+        """What a whole message means, if anything."""
+        plain = normalize(text)
+        typed = normalize(text, keep_accents=True)
+        return self.folded.get(plain) if typed == plain else self.exact.get(typed)
+
+    def without(self, other: WordMap) -> WordMap:
+        """This map less the words the other one already claims."""
+        return WordMap(
+            {k: v for k, v in self.exact.items() if k not in other.exact},
+            {k: v for k, v in self.folded.items() if k not in other.folded},
+        )
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Normalized words and phrases, each with what it means."""
+
+    languages: tuple[str, ...]  # in language-menu order
+    keywords: WordMap = field(default_factory=WordMap)  # stop / start / help / menu
+    stop_phrases: tuple[str, ...] = ()  # opt out when found anywhere in a message
+    language_names: WordMap = field(default_factory=WordMap)  # -> language code
+    answers: WordMap = field(default_factory=WordMap)  # -> "yes" / "no"
+    intents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # intent -> phrases
+
+    @classmethod
+    def build(
+        cls,
+        languages: Iterable[str],
+        keywords: Mapping[str, Iterable[str]],
+        stop_phrases: Iterable[str],
+        language_names: Mapping[str, Iterable[str]],
+        yes: Iterable[str],
+        no: Iterable[str],
+        intents: Mapping[str, Iterable[str]],
+    ) -> Lexicon:
+        """Normalize raw word lists into a lexicon. Stop is listed first: a word that might
+        mean stop means stop."""
+        kw = WordMap.build(
+            (word, meaning) for meaning in GLOBAL_KEYWORDS for word in keywords.get(meaning, ())
+        )
+        names = WordMap.build(
+            (word, code) for code, words in language_names.items() for word in words
+        )
+        return cls(
+            languages=tuple(languages),
+            keywords=kw,
+            stop_phrases=tuple(sorted({normalize(p) for p in stop_phrases} - {""})),
+            language_names=names.without(kw),
+            answers=WordMap.build([*((w, "yes") for w in yes), *((w, "no") for w in no)]),
+            intents={
+                name: tuple(sorted({normalize(p) for p in phrases} - {""}, key=len, reverse=True))
+                for name, phrases in intents.items()
+            },
+        )
+
+    def keyword(self, text: str) -> str | None:
+        """stop/start/help/menu when the whole message is one, or it contains an opt-out phrase."""
+        found = self.keywords.get(text)
+        if found is None:
+            norm = normalize(text)
+            if any(contains_phrase(norm, p) for p in self.stop_phrases):
+                return "stop"
+        return found
+
+    def language_name(self, text: str) -> str | None:
+        """The language a message names, when the whole message is a language's name."""
+        return self.language_names.get(text)
+
+    def answer(self, text: str) -> str | None:
+        """ "yes" or "no" when the whole message is one, in any language."""
+        return self.answers.get(text)
+
+    def language_choice(self, text: str) -> str | None:
+        """A language picked from the numbered language menu, by number or by name."""
+        number = as_number(text)
+        if number is not None and 1 <= number <= len(self.languages):
+            return self.languages[number - 1]
+        return self.language_name(text)
+
+    def intent(self, text: str) -> str | None:
+        """The intent whose longest phrase occurs in the message, if any."""
+        norm = normalize(text)
+        best: tuple[int, str] | None = None
+        for name, phrases in self.intents.items():
+            for phrase in phrases:  # longest first
+                if contains_phrase(norm, phrase, gap=INTENT_GAP):
+                    if best is None or len(phrase) > best[0]:
+                        best = (len(phrase), name)
+                    break
+        return best[1] if best else None
+
+
+def as_number(text: str) -> int | None:
+    """A message that is just a number ('2', '2.', '#2', '２', '२') as an int."""
+    norm = normalize(text)
+    if not norm or len(norm) > 3:
+        return None
+    try:
+        return int("".join(str(unicodedata.digit(ch)) for ch in norm))
+    except (TypeError, ValueError):
+        return None

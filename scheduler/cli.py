@@ -1,0 +1,76 @@
+"""The `turnout` entry point: the bot's commands plus `serve` and `scheduler`, which compose
+the web app with the scheduler (so that `bot` never imports `scheduler`)."""
+
+from __future__ import annotations
+
+import contextlib
+
+import typer
+import uvicorn
+
+from bot.app import create_app
+from bot.cli import app, configure_logging, console
+from bot.db import make_engine
+from bot.migrate import upgrade
+from bot.settings import get_settings
+from scheduler.service import build_scheduler
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Web app only."),
+    demo: bool = typer.Option(False, "--demo", help="Print how to try the bot locally."),
+) -> None:
+    """Apply migrations, then run the web app (and, unless told not to, the scheduler)."""
+    configure_logging()
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    scheduler = None if no_scheduler else build_scheduler(engine, settings, blocking=False)
+    if scheduler is not None:
+        scheduler.start()
+    if demo:
+        _banner(host, port, twilio=bool(settings.twilio_auth_token))
+    try:
+        uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="info")
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+@app.command("scheduler")
+def run_scheduler() -> None:
+    """Run the scheduler alone (no web app)."""
+    configure_logging()
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    console.print("Scheduler running; Ctrl-C to stop.")
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        build_scheduler(engine, settings, blocking=True).start()
+
+
+def _banner(host: str, port: int, *, twilio: bool) -> None:
+    base = f"http://{host}:{port}"
+    console.print(f"\n[bold green]Turnout is starting on {base}[/bold green]")
+    console.print(
+        "  Chat with the bot in another terminal:  [bold]make chat[/bold]"
+        "  (or .venv/bin/turnout chat --phone +15555550123)"
+    )
+    console.print(f"  Health: {base}/healthz   Metrics: {base}/metrics   API docs: {base}/docs")
+    if not twilio:
+        console.print(
+            "  Twilio is not configured (TWILIO_AUTH_TOKEN unset): /twilio/* answer 503"
+            " until you set it in .env; see README.md.\n"
+        )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
