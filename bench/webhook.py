@@ -31,6 +31,7 @@ from twilio.request_validator import RequestValidator
 from bot.db import make_engine
 from bot.migrate import upgrade
 from bot.models import InboundMessage
+from scheduler.cli import event_loop
 
 TOKEN = "bench-auth-token-0123456789abcdef"
 PG_ADMIN = os.environ.get(
@@ -102,9 +103,11 @@ def _wrk(
     if script:
         cmd += ["-s", str(script)]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, env=env, check=True).stdout
+    if os.environ.get("BENCH_DEBUG"):
+        print(out)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(
@@ -143,7 +146,7 @@ def _database(backend: str, workdir: Path) -> str:
     return url
 
 
-def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
+def _serve(url: str, port: int, loop: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -160,6 +163,8 @@ def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
             str(port),
             "--workers",
             "1",
+            "--loop",
+            loop,
             "--no-access-log",
             "--log-level",
             "warning",
@@ -183,7 +188,7 @@ def bench_backend(backend: str, duration: int, connections: int, workdir: Path) 
     engine = make_engine(url)
     upgrade(engine)
     port = _free_port()
-    server = _serve(url, port)
+    server = _serve(url, port, event_loop(engine))  # as `turnout serve` runs it
     try:
         base = f"http://127.0.0.1:{port}"
         env = {**os.environ, "BENCH_THREADS": "2", "BENCH_REQUESTS": str(workdir / "req.tsv")}

@@ -17,7 +17,7 @@ from rich.table import Table
 from bot.channels import ConsoleChannel
 from bot.clock import utcnow
 from bot.conversation import Inbound, handle_inbound
-from bot.db import make_engine, session_scope
+from bot.db import make_engine
 from bot.migrate import upgrade
 from bot.phones import Address, AddressError, to_e164
 from bot.runtime import Runtime
@@ -93,8 +93,8 @@ def chat(
             console.print()
             return
         msg = Inbound(f"console-{uuid.uuid4().hex}", Address("console", number), "console", text)
-        with session_scope(engine) as session:
-            handled = handle_inbound(session, runtime, msg, utcnow())
+        with engine.begin() as conn:
+            handled = handle_inbound(conn, runtime, msg, utcnow())
         for reply in handled.replies:
             out.send(number, f"bot> {reply.text}")
         if not handled.replies:

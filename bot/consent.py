@@ -1,108 +1,98 @@
-"""Consent and the other effects the engine asks for; every consent change is logged."""
+"""Consent and the other effects the engine asks for; every consent change is logged.
+
+Effects change a `ContactState` in memory; the conversation writes it back with everything else
+(`store.write_back`), other paths (status callbacks) with `save`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, select, update
 
 from bot import metrics
-from bot.models import ConsentEvent, Contact, HandoffRequest
+from bot.models import HandoffRequest
+from bot.store import CONSENT, CONTACTS, ContactState, contact_update
 from flows.engine import Effect
 
 CONSENT_KINDS = frozenset({"opt_out", "opt_in", "help", "reminders_opt_in", "reminders_opt_out"})
+HANDOFFS = HandoffRequest.__table__  # type: ignore[attr-defined]
 
 
 def record_consent(
-    session: Session,
-    contact: Contact,
-    *,
-    kind: str,
-    channel: str,
-    source: str,
-    text: str | None,
-    now: datetime,
-    organization_id: int | None = None,
-) -> None:
-    """Write one consent event."""
-    assert contact.id is not None
-    session.add(
-        ConsentEvent(
-            contact_id=contact.id,
-            kind=kind,
-            channel=channel,
-            source=source,
-            text=text,
-            organization_id=organization_id,
-            created_at=now,
-        )
-    )
+    contact: ContactState, *, kind: str, channel: str, source: str, text: str | None,
+    now: datetime, organization_id: int | None = None,
+) -> None:  # fmt: skip
+    """Queue one consent event for writing."""
+    contact.consent.append({
+        "contact_id": contact.id, "kind": kind, "channel": channel, "source": source,
+        "text": text, "organization_id": organization_id, "created_at": now,
+    })  # fmt: skip
 
 
 def opt_out(
-    session: Session,
-    contact: Contact,
-    *,
-    channel: str,
-    source: str,
-    text: str | None,
-    now: datetime,
+    contact: ContactState, *, channel: str, source: str, text: str | None, now: datetime
 ) -> None:
     """Stop all messages to a contact (and their reminders) until they text START."""
     if not contact.opted_out:
         metrics.OPT_OUTS.labels(source).inc()
-    contact.opted_out, contact.opted_out_at, contact.reminders = True, now, False
-    contact.updated_at = now
-    record_consent(
-        session, contact, kind="opt_out", channel=channel, source=source, text=text, now=now
-    )
-
-
-def _open_handoff(session: Session, contact: Contact, now: datetime) -> None:
-    existing = session.scalars(
-        select(HandoffRequest).where(
-            col(HandoffRequest.contact_id) == contact.id, col(HandoffRequest.status) == "open"
-        )
-    ).first()
-    if existing is not None:
-        existing.updated_at = now
-        return
-    assert contact.id is not None
-    session.add(HandoffRequest(contact_id=contact.id, created_at=now, updated_at=now))
+    contact.set(opted_out=True, opted_out_at=now, reminders=False)
+    record_consent(contact, kind="opt_out", channel=channel, source=source, text=text, now=now)
 
 
 def apply_effects(
-    session: Session,
-    contact: Contact,
-    effects: Iterable[Effect],
-    channel: str,
-    text: str,
-    now: datetime,
+    contact: ContactState, effects: Iterable[Effect], channel: str, text: str, now: datetime
 ) -> None:
     """Carry out what the engine asked for, on the contact and in the consent log."""
     for effect in effects:
         source = "twilio_advanced_opt_out" if effect.source == "twilio" else effect.source
         if effect.kind == "opt_out":
-            opt_out(session, contact, channel=channel, source=source, text=text, now=now)
+            opt_out(contact, channel=channel, source=source, text=text, now=now)
             continue
         if effect.kind == "opt_in":
-            contact.opted_out, contact.opted_out_at = False, None
+            contact.set(opted_out=False, opted_out_at=None)
         elif effect.kind in ("reminders_opt_in", "reminders_opt_out"):
-            contact.reminders = effect.kind == "reminders_opt_in"
+            contact.set(reminders=effect.kind == "reminders_opt_in")
             source = "conversation"
         elif effect.kind == "set_language" and effect.value:
-            contact.language, contact.language_source = effect.value, effect.source
+            contact.set(language=effect.value, language_source=effect.source)
         elif effect.kind == "handoff":
-            _open_handoff(session, contact, now)
-        contact.updated_at = now
+            contact.handoff = True
         if effect.kind in CONSENT_KINDS:
-            record_consent(
-                session,
-                contact,
-                kind=effect.kind,
-                channel=channel,
-                source=source,
-                text=text,
-                now=now,
-            )
+            record_consent(contact, kind=effect.kind, channel=channel, source=source, text=text,
+                           now=now)  # fmt: skip
+
+
+def save(conn: Connection, contact: ContactState, now: datetime) -> None:
+    """Write a contact's changes and consent events (outside the conversation's hot path)."""
+    if contact.changes:
+        params = {f"v_{name}": value for name, value in contact.changes.items()}
+        conn.execute(contact_update(frozenset(contact.changes)),
+                     {**params, "v_updated_at": now, "cid": contact.id})  # fmt: skip
+    if contact.consent:
+        conn.execute(CONSENT.insert(), contact.consent)
+    if contact.handoff:
+        open_handoff(conn, contact.id, now)
+
+
+def open_handoff(conn: Connection, contact_id: int, now: datetime) -> None:
+    """Open a request for a person, or touch the one already open."""
+    open_one = select(HANDOFFS.c.id).where(
+        HANDOFFS.c.contact_id == contact_id, HANDOFFS.c.status == "open"
+    )
+    existing = conn.execute(open_one).scalar()
+    if existing is not None:
+        conn.execute(update(HANDOFFS).where(HANDOFFS.c.id == existing).values(updated_at=now))
+        return
+    conn.execute(HANDOFFS.insert().values(contact_id=contact_id, status="open", created_at=now,
+                                          updated_at=now))  # fmt: skip
+
+
+def load_contact(conn: Connection, contact_id: int) -> ContactState | None:
+    """The contact's state by id, for paths that start from a row (status callbacks)."""
+    row = conn.execute(
+        select(CONTACTS.c.id, CONTACTS.c.language, CONTACTS.c.opted_out, CONTACTS.c.reminders)
+        .where(CONTACTS.c.id == contact_id)
+    ).first()  # fmt: skip
+    return ContactState(row.id, row.language, row.opted_out, row.reminders) if row else None

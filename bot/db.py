@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session
 
 
@@ -33,7 +34,15 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # pre-ping costs a round trip per transaction; recycling connections and the pool's
+    # invalidation on a disconnect error recover from a database restart instead.
+    return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
+
+
+def make_async_engine(engine: Engine) -> AsyncEngine:
+    """The async twin of a PostgreSQL engine (psycopg's async mode), for the web workers."""
+    url = engine.url.render_as_string(hide_password=False)
+    return create_async_engine(url, pool_size=20, max_overflow=10, pool_recycle=1800)
 
 
 @contextmanager

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import phonenumbers
 
 WHATSAPP_PREFIX = "whatsapp:"
+# What Twilio sends is already E.164: the webhook need not parse it again.
+_E164 = re.compile(r"\+[1-9]\d{7,14}")
 
 
 class AddressError(ValueError):
@@ -40,9 +43,10 @@ def to_e164(number: str, region: str = "US") -> str:
 def parse_address(raw: str, region: str = "US") -> Address:
     """Split a Twilio `From`/`To` value into channel and E.164 number."""
     value = raw.strip()
+    channel = "sms"
     if value.lower().startswith(WHATSAPP_PREFIX):
-        return Address("whatsapp", to_e164(value[len(WHATSAPP_PREFIX) :], region))
-    return Address("sms", to_e164(value, region))
+        channel, value = "whatsapp", value[len(WHATSAPP_PREFIX) :]
+    return Address(channel, value if _E164.fullmatch(value) else to_e164(value, region))
 
 
 def mask(phone: str | None) -> str:

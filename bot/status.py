@@ -6,13 +6,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from bot import metrics
-from bot.consent import opt_out
+from bot.consent import load_contact, opt_out, save
 from bot.models import Contact, OutboundMessage
 from bot.phones import AddressError, mask, parse_address
+from bot.store import outbound_at
 
 log = logging.getLogger(__name__)
 
@@ -47,20 +47,28 @@ class StatusUpdate:
 
 
 def _find(
-    session: Session, update: StatusUpdate, outbound_id: int | None
+    session: Session, update: StatusUpdate, reply: tuple[int, int] | None
 ) -> OutboundMessage | None:
-    conditions = [col(OutboundMessage.twilio_sid) == update.message_sid]
-    if outbound_id is not None:
-        conditions.append(col(OutboundMessage.id) == outbound_id)
-    return session.scalars(select(OutboundMessage).where(or_(*conditions))).first()
+    """The outbound row: by Twilio's SID once known, else as the n-th reply to an inbound."""
+    found = session.scalars(
+        select(OutboundMessage).where(col(OutboundMessage.twilio_sid) == update.message_sid)
+    ).first()
+    if found is None and reply is not None:
+        outbound_id = outbound_at(session.connection(), *reply)
+        found = session.get(OutboundMessage, outbound_id) if outbound_id else None
+    return found
 
 
 def handle_status(
-    session: Session, update: StatusUpdate, outbound_id: int | None, now: datetime, region: str
+    session: Session,
+    update: StatusUpdate,
+    reply: tuple[int, int] | None,
+    now: datetime,
+    region: str,
 ) -> OutboundMessage | None:
     """Apply one status callback; return the row it updated, if any."""
     metrics.STATUS_CALLBACKS.labels(update.status or "unknown").inc()
-    row = _find(session, update, outbound_id)
+    row = _find(session, update, reply)
     if row is not None:
         if row.twilio_sid is None:
             row.twilio_sid = update.message_sid
@@ -70,16 +78,7 @@ def handle_status(
             row.error_code = update.error_code
         row.updated_at = now
     if update.error_code == UNSUBSCRIBED:
-        contact = _contact_for(session, row, update.to, region)
-        if contact is not None and not contact.opted_out:
-            opt_out(
-                session,
-                contact,
-                channel=row.channel if row else "sms",
-                source="carrier",
-                text=f"Twilio error {UNSUBSCRIBED}",
-                now=now,
-            )
+        _carrier_opt_out(session, row, update.to, region, now)
     log.info(
         "status %s for outbound %s to %s (error %s)",
         update.status,
@@ -90,15 +89,30 @@ def handle_status(
     return row
 
 
-def _contact_for(
+def _carrier_opt_out(
+    session: Session, row: OutboundMessage | None, to: str | None, region: str, now: datetime
+) -> None:
+    """The carrier says the recipient texted STOP to it: never text them again."""
+    contact_id = _contact_id(session, row, to, region)
+    conn = session.connection()
+    contact = load_contact(conn, contact_id) if contact_id else None
+    if contact is None or contact.opted_out:
+        return
+    channel = row.channel if row else "sms"
+    opt_out(contact, channel=channel, source="carrier", text=f"Twilio error {UNSUBSCRIBED}",
+            now=now)  # fmt: skip
+    save(conn, contact, now)
+
+
+def _contact_id(
     session: Session, row: OutboundMessage | None, to: str | None, region: str
-) -> Contact | None:
+) -> int | None:
     if row is not None:
-        return session.get(Contact, row.contact_id)
+        return row.contact_id
     if not to:
         return None
     try:
         phone = parse_address(to, region).phone
     except AddressError:
         return None
-    return session.scalars(select(Contact).where(col(Contact.phone) == phone)).first()
+    return session.scalars(select(Contact.id).where(col(Contact.phone) == phone)).first()

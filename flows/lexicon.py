@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from flows.text import contains_phrase, normalize
+from flows.text import has_word_boundaries, normalize, words_follow
 
 GLOBAL_KEYWORDS = ("stop", "start", "help", "menu")
 INTENT_GAP = 1  # filler words allowed between an intent phrase's words ("saan PO ako boboto")
@@ -54,15 +54,53 @@ class WordMap:
 
 
 @dataclass(frozen=True)
+class PhraseIndex:
+    """Phrases found anywhere in a message, indexed by their first word so that a message is
+    tokenized once instead of scanned once per phrase; phrases in scripts written without
+    spaces (Han, kana, Thai, Khmer) and in Hangul are matched as substrings."""
+
+    by_first_word: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]]
+    unspaced: tuple[tuple[str, str], ...]  # (phrase, meaning)
+
+    @classmethod
+    def build(cls, phrases: Iterable[tuple[str, str]]) -> PhraseIndex:
+        """From (phrase, meaning) pairs, normalized."""
+        spaced: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        unspaced: list[tuple[str, str]] = []
+        for phrase, meaning in phrases:
+            norm = normalize(phrase)
+            if not norm:
+                continue
+            if has_word_boundaries(norm):
+                words = tuple(norm.split())
+                spaced.setdefault(words[0], []).append((words, meaning))
+            else:
+                unspaced.append((norm, meaning))
+        return cls({k: tuple(v) for k, v in spaced.items()}, tuple(unspaced))
+
+    def matches(self, norm: str, gap: int) -> list[tuple[int, str]]:
+        """(length, meaning) of every phrase in a normalized text."""
+        found: list[tuple[int, str]] = []
+        words = norm.split()
+        for start, word in enumerate(words):
+            for wanted, meaning in self.by_first_word.get(word, ()):
+                if words_follow(words, start + 1, wanted[1:], gap):
+                    found.append((len(" ".join(wanted)), meaning))
+        if self.unspaced and not norm.isascii():
+            found += [(len(p), meaning) for p, meaning in self.unspaced if p in norm]
+        return found
+
+
+@dataclass(frozen=True)
 class Lexicon:
     """Normalized words and phrases, each with what it means."""
 
     languages: tuple[str, ...]  # in language-menu order
     keywords: WordMap = field(default_factory=WordMap)  # stop / start / help / menu
-    stop_phrases: tuple[str, ...] = ()  # opt out when found anywhere in a message
+    stop_phrases: PhraseIndex = field(default_factory=lambda: PhraseIndex({}, ()))
     language_names: WordMap = field(default_factory=WordMap)  # -> language code
     answers: WordMap = field(default_factory=WordMap)  # -> "yes" / "no"
-    intents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # intent -> phrases
+    intents: PhraseIndex = field(default_factory=lambda: PhraseIndex({}, ()))
 
     @classmethod
     def build(
@@ -86,22 +124,19 @@ class Lexicon:
         return cls(
             languages=tuple(languages),
             keywords=kw,
-            stop_phrases=tuple(sorted({normalize(p) for p in stop_phrases} - {""})),
+            stop_phrases=PhraseIndex.build((p, "stop") for p in stop_phrases),
             language_names=names.without(kw),
             answers=WordMap.build([*((w, "yes") for w in yes), *((w, "no") for w in no)]),
-            intents={
-                name: tuple(sorted({normalize(p) for p in phrases} - {""}, key=len, reverse=True))
-                for name, phrases in intents.items()
-            },
+            intents=PhraseIndex.build(
+                (phrase, name) for name, phrases in intents.items() for phrase in phrases
+            ),
         )
 
     def keyword(self, text: str) -> str | None:
         """stop/start/help/menu when the whole message is one, or it contains an opt-out phrase."""
         found = self.keywords.get(text)
-        if found is None:
-            norm = normalize(text)
-            if any(contains_phrase(norm, p) for p in self.stop_phrases):
-                return "stop"
+        if found is None and self.stop_phrases.matches(normalize(text), gap=0):
+            return "stop"
         return found
 
     def language_name(self, text: str) -> str | None:
@@ -121,15 +156,8 @@ class Lexicon:
 
     def intent(self, text: str) -> str | None:
         """The intent whose longest phrase occurs in the message, if any."""
-        norm = normalize(text)
-        best: tuple[int, str] | None = None
-        for name, phrases in self.intents.items():
-            for phrase in phrases:  # longest first
-                if contains_phrase(norm, phrase, gap=INTENT_GAP):
-                    if best is None or len(phrase) > best[0]:
-                        best = (len(phrase), name)
-                    break
-        return best[1] if best else None
+        found = self.intents.matches(normalize(text), gap=INTENT_GAP)
+        return max(found)[1] if found else None
 
 
 def as_number(text: str) -> int | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 # Letters outside the decomposition rules that people drop when they type without accents.
@@ -34,6 +35,7 @@ def strip_latin_accents(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
+@lru_cache(maxsize=8192)  # one message is normalized by several matchers in one step
 def normalize(text: str, *, keep_accents: bool = False) -> str:
     """Lowercase, punctuation-free, single-spaced form of a text; accent-free unless asked."""
     text = unicodedata.normalize("NFKC", text).casefold()
@@ -59,27 +61,12 @@ def has_word_boundaries(text: str) -> bool:
     )
 
 
-def contains_phrase(text: str, phrase: str, *, gap: int = 0) -> bool:
-    """True when a normalized phrase occurs in a normalized text, as whole words where the
-    script has words; `gap` lets that many filler words stand between the phrase's words
-    ("saan PO ako boboto", "donde PUEDO votar")."""
-    if not phrase:
-        return False
-    if not has_word_boundaries(phrase):
-        return phrase in text
-    if gap == 0:
-        return f" {phrase} " in f" {text} "
-    words, wanted = text.split(), phrase.split()
-    for start, word in enumerate(words):
-        if word == wanted[0] and _rest_follows(words, start + 1, wanted[1:], gap):
-            return True
-    return False
-
-
-def _rest_follows(words: list[str], at: int, wanted: list[str], gap: int) -> bool:
+def words_follow(words: list[str], at: int, wanted: tuple[str, ...], gap: int) -> bool:
+    """True when `wanted` words come in order from position `at`, with at most `gap` other
+    words before each ("saan PO ako boboto" has "saan ako boboto" with a gap of 1)."""
     if not wanted:
         return True
     for skip in range(gap + 1):
         if at + skip < len(words) and words[at + skip] == wanted[0]:
-            return _rest_follows(words, at + skip + 1, wanted[1:], gap)
+            return words_follow(words, at + skip + 1, wanted[1:], gap)
     return False

@@ -16,23 +16,31 @@ from tests.test_webhook import fields
 pytestmark = pytest.mark.db
 
 
-def _reply_ids(post_signed: Signer, body: str, sender: str = "+12135550123") -> list[int]:
+def _reply_ids(post_signed: Signer, body: str, sender: str = "+12135550123") -> list[str]:
+    """The status-callback queries of the replies' TwiML actions (`i=<inbound>&n=<position>`)."""
     response = post_signed("/twilio/messages", fields(body, sender=sender))
     actions = [m.get("action") or "" for m in ET.fromstring(response.content).findall("Message")]
-    return [int(parse_qs(urlparse(a).query)["o"][0]) for a in actions]
+    assert all(urlparse(a).path == "/twilio/status" for a in actions)
+    return [urlparse(a).query for a in actions]
 
 
-def _status(post_signed: Signer, outbound_id: int | None, **data: str) -> int:
-    path = f"/twilio/status?o={outbound_id}" if outbound_id is not None else "/twilio/status"
+def _status(post_signed: Signer, query: str | None, **data: str) -> int:
+    path = f"/twilio/status?{query}" if query is not None else "/twilio/status"
     response = post_signed(path, {"AccountSid": "AC" + "0" * 32, **data})
     return int(response.status_code)
 
 
-def _row(engine: Engine, outbound_id: int) -> OutboundMessage:
+def _row(engine: Engine, query: str) -> OutboundMessage:
+    """The outbound row a TwiML action refers to: the n-th reply to the inbound message."""
+    params = parse_qs(query)
+    inbound_id, position = int(params["i"][0]), int(params["n"][0])
     with Session(engine) as s:
-        row = s.get(OutboundMessage, outbound_id)
-    assert row is not None
-    return row
+        rows = s.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.inbound_id == inbound_id)
+            .order_by(OutboundMessage.id)  # type: ignore[arg-type]
+        ).all()
+    return rows[position]
 
 
 def test_status_moves_forward_and_records_the_sid(post_signed: Signer, engine: Engine) -> None:
@@ -107,7 +115,7 @@ def test_63016_is_recorded(post_signed: Signer, engine: Engine) -> None:
         ({"MessageStatus": "sent"}, "", "MessageSid"),
         ({"MessageSid": "SM1"}, "", "MessageStatus"),
         ({"MessageSid": "SM1", "MessageStatus": "failed", "ErrorCode": "x"}, "", "ErrorCode"),
-        ({"MessageSid": "SM1", "MessageStatus": "sent"}, "?o=abc", "query parameter o"),
+        ({"MessageSid": "SM1", "MessageStatus": "sent"}, "?i=abc&n=0", "query parameter i"),
     ],
 )
 def test_malformed_callbacks_are_400(
@@ -121,7 +129,7 @@ def test_malformed_callbacks_are_400(
 def test_unsigned_callback_changes_nothing(post_signed: Signer, engine: Engine) -> None:
     ids = _reply_ids(post_signed, "English")
     response = post_signed(
-        f"/twilio/status?o={ids[0]}",
+        f"/twilio/status?{ids[0]}",
         {"MessageSid": "SM" + "e" * 32, "MessageStatus": "failed", "ErrorCode": "21610"},
         signature="bad",
     )

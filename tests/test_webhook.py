@@ -150,7 +150,7 @@ def test_signature_over_public_base_url(settings: Settings, engine: Engine) -> N
     root = ET.fromstring(ok.content)
     actions = [m.get("action") for m in root.findall("Message")]
     assert actions and all(
-        a and a.startswith("https://turnout.example.org/twilio/status?o=") for a in actions
+        a and a.startswith("https://turnout.example.org/twilio/status?i=") for a in actions
     )
 
 
