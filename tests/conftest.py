@@ -41,7 +41,9 @@ def _worker() -> str:
 
 def _postgres_engine() -> Engine:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"turnout_test_{_worker()}"
+    # One database per test process: two suites on one server (a developer's and CI's, or
+    # two checkouts) never drop each other's.
+    name = f"turnout_test_{_worker()}_{os.getpid()}"
     try:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -66,6 +68,17 @@ def _engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Eng
     for engine in engines.values():
         if isinstance(engine, Engine):
             engine.dispose()
+    if isinstance(engines["postgresql"], Engine):
+        _drop(engines["postgresql"].url.database or "")
+
+
+def _drop(name: str) -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
 
 
 def _empty(engine: Engine) -> None:
