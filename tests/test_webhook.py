@@ -243,6 +243,11 @@ LANGUAGE_FIRST_MESSAGES = [
     ("vi", "Tôi bỏ phiếu ở đâu?", "vote.org"),
     ("ko", "어디서 투표해요?", "vote.org"),
     ("tl", "Saan po ako boboto?", "vote.org"),
+    ("zh-Hant", "我在哪裡投票？", "vote.org"),
+    ("hi", "मैं वोट कहाँ डालूँ?", "vote.org"),
+    ("ja", "どこで投票できますか？", "vote.org"),
+    ("km", "តើខ្ញុំបោះឆ្នោតនៅឯណា?", "vote.org"),
+    ("th", "ฉันไปเลือกตั้งที่ไหน", "vote.org"),
 ]
 
 
@@ -308,6 +313,12 @@ STOP_WORDS = [
     ("ko", "그만"),
     ("tl", "HINTO"),
     ("tl", "TIGIL"),
+    ("zh-Hant", "退訂"),
+    ("hi", "रोको"),
+    ("hi", "BAND KARO"),
+    ("ja", "配信停止"),
+    ("km", "ឈប់"),
+    ("th", "หยุด"),
 ]
 
 
@@ -331,6 +342,39 @@ def test_opt_out_family_per_language(
     assert [(e.kind, e.source, e.channel, e.text) for e in events] == [
         ("opt_out", "keyword", "sms", word)
     ]
+
+
+HELP_WORDS = [
+    ("en", "HELP"),
+    ("es", "AYUDA"),
+    ("zh", "帮助"),
+    ("zh-Hant", "幫助"),
+    ("vi", "GIÚP"),
+    ("vi", "giup"),
+    ("ko", "도움"),
+    ("tl", "TULONG"),
+    ("hi", "मदद"),
+    ("ja", "ヘルプ"),
+    ("km", "ជំនួយ"),
+    ("th", "ช่วยด้วย"),
+]
+
+
+@pytest.mark.parametrize(("language", "word"), HELP_WORDS)
+def test_help_per_language(
+    language: str, word: str, post_signed: Signer, engine: Engine, client: TestClient
+) -> None:
+    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    phone = "+12135550151"
+    post_signed("/twilio/messages", fields(rt.catalogs.by_language[language].name, sender=phone))
+    asked = bodies(post_signed("/twilio/messages", fields("3", sender=phone)))
+    helped = bodies(post_signed("/twilio/messages", fields(word, sender=phone)))
+    assert helped == [rt.render("help.info", language)]
+    assert "Voter Power Coalition" in helped[0] and "213-555-0100" in helped[0]
+    # HELP leaves the texter where they were: YES still answers the reminders question
+    confirmed = bodies(post_signed("/twilio/messages", fields("YES", sender=phone)))
+    assert asked == [rt.render("reminders.ask", language)]
+    assert confirmed == [rt.render("reminders.confirmed", language)]
 
 
 def test_help_while_opted_out_and_only_start_resubscribes(
