@@ -21,14 +21,27 @@ HANDOFFS = HandoffRequest.__table__  # type: ignore[attr-defined]
 
 
 def record_consent(
-    contact: ContactState, *, kind: str, channel: str, source: str, text: str | None,
-    now: datetime, organization_id: int | None = None,
-) -> None:  # fmt: skip
+    contact: ContactState,
+    *,
+    kind: str,
+    channel: str,
+    source: str,
+    text: str | None,
+    now: datetime,
+    organization_id: int | None = None,
+) -> None:
     """Queue one consent event for writing."""
-    contact.consent.append({
-        "contact_id": contact.id, "kind": kind, "channel": channel, "source": source,
-        "text": text, "organization_id": organization_id, "created_at": now,
-    })  # fmt: skip
+    contact.consent.append(
+        {
+            "contact_id": contact.id,
+            "kind": kind,
+            "channel": channel,
+            "source": source,
+            "text": text,
+            "organization_id": organization_id,
+            "created_at": now,
+        }
+    )
 
 
 def opt_out(
@@ -60,16 +73,19 @@ def apply_effects(
         elif effect.kind == "handoff":
             contact.handoff = True
         if effect.kind in CONSENT_KINDS:
-            record_consent(contact, kind=effect.kind, channel=channel, source=source, text=text,
-                           now=now)  # fmt: skip
+            record_consent(
+                contact, kind=effect.kind, channel=channel, source=source, text=text, now=now
+            )
 
 
 def save(conn: Connection, contact: ContactState, now: datetime) -> None:
     """Write a contact's changes and consent events (outside the conversation's hot path)."""
     if contact.changes:
         params = {f"v_{name}": value for name, value in contact.changes.items()}
-        conn.execute(contact_update(frozenset(contact.changes)),
-                     {**params, "v_updated_at": now, "cid": contact.id})  # fmt: skip
+        conn.execute(
+            contact_update(frozenset(contact.changes)),
+            {**params, "v_updated_at": now, "cid": contact.id},
+        )
     if contact.consent:
         conn.execute(CONSENT.insert(), contact.consent)
     if contact.handoff:
@@ -85,14 +101,18 @@ def open_handoff(conn: Connection, contact_id: int, now: datetime) -> None:
     if existing is not None:
         conn.execute(update(HANDOFFS).where(HANDOFFS.c.id == existing).values(updated_at=now))
         return
-    conn.execute(HANDOFFS.insert().values(contact_id=contact_id, status="open", created_at=now,
-                                          updated_at=now))  # fmt: skip
+    conn.execute(
+        HANDOFFS.insert().values(
+            contact_id=contact_id, status="open", created_at=now, updated_at=now
+        )
+    )
 
 
 def load_contact(conn: Connection, contact_id: int) -> ContactState | None:
     """The contact's state by id, for paths that start from a row (status callbacks)."""
     row = conn.execute(
-        select(CONTACTS.c.id, CONTACTS.c.language, CONTACTS.c.opted_out, CONTACTS.c.reminders)
-        .where(CONTACTS.c.id == contact_id)
-    ).first()  # fmt: skip
+        select(
+            CONTACTS.c.id, CONTACTS.c.language, CONTACTS.c.opted_out, CONTACTS.c.reminders
+        ).where(CONTACTS.c.id == contact_id)
+    ).first()
     return ContactState(row.id, row.language, row.opted_out, row.reminders) if row else None

@@ -75,17 +75,31 @@ def _run_engine(
 
 
 def _reply_rows(
-    rt: Runtime, msg: Inbound, contact: ContactState, inbound_id: int, result: Result,
+    rt: Runtime,
+    msg: Inbound,
+    contact: ContactState,
+    inbound_id: int,
+    result: Result,
     now: datetime,
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> list[dict[str, Any]]:
     language = contact.language or rt.settings.default_language
     return [
-        {"contact_id": contact.id, "inbound_id": inbound_id, "channel": msg.sender.channel,
-         "to_address": msg.sender.twilio, "body": rt.render(r.key, language),
-         "message_key": r.key, "language": language, "status": "replied",
-         "twilio_sid": None, "error_code": None, "created_at": now, "updated_at": now}
+        {
+            "contact_id": contact.id,
+            "inbound_id": inbound_id,
+            "channel": msg.sender.channel,
+            "to_address": msg.sender.twilio,
+            "body": rt.render(r.key, language),
+            "message_key": r.key,
+            "language": language,
+            "status": "replied",
+            "twilio_sid": None,
+            "error_code": None,
+            "created_at": now,
+            "updated_at": now,
+        }
         for r in result.replies
-    ]  # fmt: skip
+    ]
 
 
 def twiml_for(texts: list[str], status_url: str | None, inbound_id: int) -> str:
@@ -113,9 +127,14 @@ def handle_inbound(
     conn: Connection, rt: Runtime, msg: Inbound, now: datetime, status_url: str | None = None
 ) -> Handled:
     """Process one inbound message exactly once, in the caller's transaction."""
-    inbound = {"message_sid": msg.message_sid, "channel": msg.sender.channel,
-               "to_address": msg.to_address, "body": msg.body, "num_media": msg.num_media,
-               "received_at": now}  # fmt: skip
+    inbound = {
+        "message_sid": msg.message_sid,
+        "channel": msg.sender.channel,
+        "to_address": msg.to_address,
+        "body": msg.body,
+        "num_media": msg.num_media,
+        "received_at": now,
+    }
     contact, state, inbound_id = begin_inbound(
         conn, msg.sender.channel, msg.sender.phone, inbound, now
     )
@@ -133,8 +152,10 @@ def handle_inbound(
         metrics.REPLIES.labels(msg.sender.channel, contact.language or "-").inc(len(rows))
     log.info(
         "inbound %s from %s: %d replies, effects %s",
-        msg.sender.channel, mask(msg.sender.phone), len(rows),
+        msg.sender.channel,
+        mask(msg.sender.phone),
+        len(rows),
         ",".join(e.kind for e in result.effects) or "-",
-    )  # fmt: skip
+    )
     log.debug("inbound body from %s: %r", mask(msg.sender.phone), msg.body)
     return Handled(twiml=twiml, replies=[Reply(row["message_key"], row["body"]) for row in rows])

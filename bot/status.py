@@ -99,8 +99,9 @@ def _carrier_opt_out(
     if contact is None or contact.opted_out:
         return
     channel = row.channel if row else "sms"
-    opt_out(contact, channel=channel, source="carrier", text=f"Twilio error {UNSUBSCRIBED}",
-            now=now)  # fmt: skip
+    opt_out(
+        contact, channel=channel, source="carrier", text=f"Twilio error {UNSUBSCRIBED}", now=now
+    )
     save(conn, contact, now)
 
 

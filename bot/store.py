@@ -63,10 +63,13 @@ def _insert(dialect: str, table: Table) -> Any:
 
 def _contact_upsert(dialect: str, channel: str) -> Any:
     stmt = _insert(dialect, CONTACTS).values(
-        phone=bindparam("phone"), created_at=bindparam("now"), updated_at=bindparam("now"),
-        opted_out=False, reminders=False,
+        phone=bindparam("phone"),
+        created_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        opted_out=False,
+        reminders=False,
         **({LAST_INBOUND[channel]: bindparam("now")} if channel in LAST_INBOUND else {}),
-    )  # fmt: skip
+    )
     changes = {"updated_at": stmt.excluded.updated_at}
     if channel in LAST_INBOUND:
         changes[LAST_INBOUND[channel]] = stmt.excluded[LAST_INBOUND[channel]]
@@ -93,13 +96,15 @@ def _begin_statement(dialect: str, channel: str) -> Any:
         _insert(dialect, INBOUND)
         .from_select(
             [*INBOUND_COLUMNS, "contact_id"],
-            select(*(bindparam(name, type_=INBOUND.c[name].type) for name in INBOUND_COLUMNS),
-                   contact.c.id),
+            select(
+                *(bindparam(name, type_=INBOUND.c[name].type) for name in INBOUND_COLUMNS),
+                contact.c.id,
+            ),
         )
         .on_conflict_do_nothing(index_elements=["message_sid"])
         .returning(INBOUND.c.id)
         .cte("inbound")
-    )  # fmt: skip
+    )
     return select(
         *(contact.c[name] for name in CONTACT_COLUMNS),
         select(inbound.c.id).scalar_subquery().label("inbound_id"),
@@ -123,8 +128,9 @@ def begin_inbound(
     """Upsert the contact and record the inbound message; return the contact, its conversation
     state, and the inbound row's id (None when this MessageSid was seen before)."""
     dialect = conn.dialect.name
-    row = conn.execute(_begin_statement(dialect, channel), {"phone": phone, "now": now,
-                                                              **inbound}).one()  # fmt: skip
+    row = conn.execute(
+        _begin_statement(dialect, channel), {"phone": phone, "now": now, **inbound}
+    ).one()
     contact = ContactState(row.id, row.language, row.opted_out, row.reminders)
     if dialect == "sqlite":
         inbound_id = conn.execute(_insert_inbound(dialect), {**inbound, "contact_id": row.id})
@@ -149,9 +155,10 @@ def contact_update(columns: frozenset[str]) -> Any:
 @cache
 def _state_upsert(dialect: str) -> Any:
     stmt = _insert(dialect, CONVERSATIONS).values(
-        contact_id=bindparam("cid"), state=bindparam("state", type_=CONVERSATIONS.c.state.type),
+        contact_id=bindparam("cid"),
+        state=bindparam("state", type_=CONVERSATIONS.c.state.type),
         last_activity_at=bindparam("now"),
-    )  # fmt: skip
+    )
     return stmt.on_conflict_do_update(
         index_elements=["contact_id"],
         set_={"state": stmt.excluded.state, "last_activity_at": stmt.excluded.last_activity_at},
@@ -164,12 +171,23 @@ _SET_REPLY = (
 
 
 def write_back(
-    conn: Connection, contact: ContactState, state: dict[str, Any] | None,
-    outbound: Sequence[dict[str, Any]], inbound_id: int, twiml: str, now: Any,
-) -> None:  # fmt: skip
+    conn: Connection,
+    contact: ContactState,
+    state: dict[str, Any] | None,
+    outbound: Sequence[dict[str, Any]],
+    inbound_id: int,
+    twiml: str,
+    now: Any,
+) -> None:
     """Persist one message's outcome: contact changes, consent, state, replies, TwiML."""
-    params: dict[str, Any] = {"cid": contact.id, "state": state, "now": now, "iid": inbound_id,
-                              "twiml": twiml, "v_updated_at": now}  # fmt: skip
+    params: dict[str, Any] = {
+        "cid": contact.id,
+        "state": state,
+        "now": now,
+        "iid": inbound_id,
+        "twiml": twiml,
+        "v_updated_at": now,
+    }
     params.update({f"v_{name}": value for name, value in contact.changes.items()})
     if conn.dialect.name == "postgresql":
         for prefix, rows in (("e", contact.consent), ("o", outbound)):
@@ -195,15 +213,34 @@ def _rows_insert(table: Table, prefix: str, count: int, columns: Sequence[str]) 
         select(*(cast(bindparam(f"{prefix}{i}_{name}"), table.c[name].type) for name in columns))
         for i in range(count)
     ]
-    return postgresql.insert(table).from_select(list(columns), union_all(*rows) if count > 1
-                                                else rows[0])  # fmt: skip
+    return postgresql.insert(table).from_select(
+        list(columns), union_all(*rows) if count > 1 else rows[0]
+    )
 
 
-CONSENT_COLUMNS = ("contact_id", "kind", "channel", "source", "text", "organization_id",
-                   "created_at")  # fmt: skip
-OUTBOUND_COLUMNS = ("contact_id", "inbound_id", "channel", "to_address", "body", "message_key",
-                    "language", "status", "twilio_sid", "error_code", "created_at",
-                    "updated_at")  # fmt: skip
+CONSENT_COLUMNS = (
+    "contact_id",
+    "kind",
+    "channel",
+    "source",
+    "text",
+    "organization_id",
+    "created_at",
+)
+OUTBOUND_COLUMNS = (
+    "contact_id",
+    "inbound_id",
+    "channel",
+    "to_address",
+    "body",
+    "message_key",
+    "language",
+    "status",
+    "twilio_sid",
+    "error_code",
+    "created_at",
+    "updated_at",
+)
 
 
 @cache

@@ -36,9 +36,12 @@ def serve(
         _banner(host, port, twilio=bool(settings.twilio_auth_token))
     try:
         uvicorn.run(
-            create_app(settings, engine), host=host, port=port, log_level="info",
+            create_app(settings, engine),
+            host=host,
+            port=port,
+            log_level="info",
             loop=event_loop(engine),
-        )  # fmt: skip
+        )
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
