@@ -89,7 +89,7 @@ def _reply_rows(
             "inbound_id": inbound_id,
             "channel": msg.sender.channel,
             "to_address": msg.sender.twilio,
-            "body": rt.render(r.key, language),
+            "body": rt.render(r.key, language, r.params),
             "message_key": r.key,
             "language": language,
             "status": "replied",

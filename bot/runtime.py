@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -61,9 +62,13 @@ class Runtime:
         """How long a conversation may rest before it starts again at the menu."""
         return timedelta(minutes=self.settings.conversation_idle_minutes)
 
-    def render(self, key: str, language: str | None) -> str:
-        """A message in a language (the default when unknown), variables filled in."""
-        return self.catalogs.render(key, language or self.settings.default_language, self.params)
+    def render(
+        self, key: str, language: str | None, extra: Mapping[str, Any] | None = None
+    ) -> str:
+        """A message in a language (the default when unknown), variables filled in: the
+        operator's, and any the engine gave the reply."""
+        params = {**self.params, **extra} if extra else self.params
+        return self.catalogs.render(key, language or self.settings.default_language, params)
 
 
 def _params(settings: Settings, catalogs: Catalogs) -> dict[str, Any]:
