@@ -274,8 +274,8 @@ def test_maricopa_problems(maricopa: Feed, maricopa_places: dict[str, PollingPla
         FeedProblem(
             "PollingLocation",
             "ev10042_0",
-            "hours on 2 day(s) from 2020-11-02 to 2020-11-03 say UTC-06:00 but America/Phoenix is at "
-            "UTC-07:00; the wall-clock times are kept",
+            "hours on 2 day(s) from 2020-11-02 to 2020-11-03 say UTC-06:00 "
+            "but America/Phoenix is at UTC-07:00; the wall-clock times are kept",
         )
         in offsets
     )
