@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot import metrics
+from bot import lookups, metrics
 from bot.consent import apply_effects, open_handoff
 from bot.phones import Address, mask
 from bot.runtime import Runtime
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 # Twilio's Advanced Opt-Out already answered these keywords; we record them and stay quiet.
 ADVANCED_OPT_OUT = {"STOP": "opt_out", "START": "opt_in", "HELP": "help"}
 EMPTY_TWIML = str(MessagingResponse())
+MAX_LOOKUPS = 3  # a flow may ask, get an answer, and ask again (name, then date of birth)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,12 @@ class Handled:
 
 
 def _run_engine(
-    rt: Runtime, msg: Inbound, contact: ContactState, state: dict[str, Any] | None, now: datetime
+    conn: Connection,
+    rt: Runtime,
+    msg: Inbound,
+    contact: ContactState,
+    state: dict[str, Any] | None,
+    now: datetime,
 ) -> Result:
     kind = ADVANCED_OPT_OUT.get((msg.opt_out_type or "").upper())
     if kind:
@@ -71,7 +77,21 @@ def _run_engine(
         detected = rt.identifier.detect(msg.body).language
     view = ContactView(contact.language, contact.opted_out, contact.reminders)
     event = Event(text=msg.body, media_count=msg.num_media, detected_language=detected)
-    return step(rt.flows, rt.lexicon, state, event, view, now, rt.idle)
+    result = step(rt.flows, rt.lexicon, state, event, view, now, rt.idle)
+    for _ in range(MAX_LOOKUPS):
+        request = next((e for e in result.effects if e.kind == "lookup"), None)
+        if request is None:
+            break
+        language = (
+            next((e.value for e in result.effects if e.kind == "set_language"), view.language)
+            or rt.settings.default_language
+        )
+        found = lookups.answer(rt, conn, request, contact_id=contact.id, language=language, now=now)
+        view = ContactView(language, view.opted_out, view.reminders)
+        more = step(rt.flows, rt.lexicon, result.state, Event(lookup=found), view, now, rt.idle)
+        effects = [e for e in result.effects if e is not request]
+        result = Result(more.state, [*result.replies, *more.replies], effects + more.effects)
+    return result
 
 
 def _reply_rows(
@@ -140,7 +160,7 @@ def handle_inbound(
     )
     if inbound_id is None:
         return _duplicate(conn, msg)
-    result = _run_engine(rt, msg, contact, state, now)
+    result = _run_engine(conn, rt, msg, contact, state, now)
     apply_effects(contact, result.effects, msg.sender.channel, msg.body, now)
     rows = _reply_rows(rt, msg, contact, inbound_id, result, now)
     twiml = twiml_for([row["body"] for row in rows], status_url, inbound_id)

@@ -4,6 +4,9 @@
 
 No I/O and no clock: the host (`bot.conversation`) loads the state, passes `now`, applies the
 effects, renders the replies (message keys) in the contact's language and persists the result.
+A node that needs data (a polling place, a registration status) ends the step with a `lookup`
+effect; the host answers it and calls `step` again with the answer as the event
+(`Event(lookup=LookupResult(...))`), in the same transaction.
 
 Order of precedence for one message: opt-out state (an opted-out texter hears nothing but the
 answers to HELP and START), then the global keywords (STOP family, START, HELP, MENU), then
@@ -25,12 +28,22 @@ MAX_HOPS = 50
 
 
 @dataclass(frozen=True)
-class Event:
-    """One inbound message as the engine sees it."""
+class LookupResult:
+    """The host's answer to a lookup: an outcome the flow routes on, and reply variables."""
 
-    text: str
+    name: str
+    outcome: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One inbound message as the engine sees it, or the answer to a lookup it asked for."""
+
+    text: str = ""
     media_count: int = 0
     detected_language: str | None = None  # set by the host only when detection was confident
+    lookup: LookupResult | None = None
 
 
 @dataclass(frozen=True)
@@ -54,9 +67,10 @@ class Reply:
 class Effect:
     """Something the host must do: a consent change, a language, a handoff."""
 
-    kind: str  # opt_out, opt_in, help, set_language, reminders_opt_in, reminders_opt_out, handoff
-    value: str | None = None  # the language for set_language
+    kind: str  # opt_out, opt_in, help, set_language, reminders_..., handoff, lookup
+    value: str | None = None  # the language for set_language, the lookup's name
     source: str = "keyword"  # keyword, menu, detected ...
+    data: dict[str, Any] | None = None  # for a lookup: the message and what the flow saved
 
 
 @dataclass(frozen=True)
@@ -71,14 +85,36 @@ class Result:
 class _Run:
     """The mutable bookkeeping of one step; discarded when the step returns."""
 
-    def __init__(self, flows: FlowSet, lexicon: Lexicon, event: Event, contact: ContactView):
+    def __init__(
+        self,
+        flows: FlowSet,
+        lexicon: Lexicon,
+        event: Event,
+        contact: ContactView,
+        state: dict[str, Any] | None,
+    ):
         self.flows, self.lexicon, self.event, self.contact = flows, lexicon, event, contact
         self.replies: list[Reply] = []
         self.effects: list[Effect] = []
         self.hops = 0
+        node = str((state or {}).get("node", ""))
+        self.flow = node.split(".")[0]
+        self.vars: dict[str, Any] = dict((state or {}).get("vars") or {})
+        self.awaiting: str | None = None
 
-    def say(self, keys: tuple[str, ...]) -> None:
-        self.replies.extend(Reply(key) for key in keys)
+    def say(self, keys: tuple[str, ...], params: dict[str, Any] | None = None) -> None:
+        self.replies.extend(Reply(key, dict(params or {})) for key in keys)
+
+    def state(self, ref: str | None, now: datetime) -> dict[str, Any] | None:
+        """The state to keep: where the conversation waits, and what its flow saved."""
+        if ref is None:
+            return None
+        kept: dict[str, Any] = {"node": ref, "at": now.isoformat()}
+        if self.vars:
+            kept["vars"] = self.vars
+        if self.awaiting:
+            kept["awaiting"] = self.awaiting
+        return kept
 
     def do(self, names: tuple[str, ...], chosen: str | None = None) -> None:
         for name in names:
@@ -124,6 +160,8 @@ class _Run:
             if self.hops > MAX_HOPS:
                 raise RuntimeError(f"flow loop: more than {MAX_HOPS} hops, last at {ref}")
             node = self.flows.node(ref)
+            if node.flow != self.flow:  # what one flow saved (an address) leaves with it
+                self.flow, self.vars = node.flow, {}
             if pending is not None:
                 # A texter who already answered the question is not asked it: route the message
                 # at the waiting node itself, or at the one this node only announces.
@@ -136,6 +174,11 @@ class _Run:
                     pending = None
             self.say(node.say)
             self.do(node.do)
+            if node.lookup:
+                data = {**self.vars, "text": self.event.text}
+                self.effects.append(Effect("lookup", node.lookup, data=data))
+                self.awaiting = node.lookup
+                return ref
             if node.goto:
                 ref = node.goto
             elif node.branch:
@@ -167,27 +210,41 @@ class _Run:
         return self.follow(node, fallback, text, None)
 
     def follow(self, node: Node, route: Route, text: str, chosen: str | None) -> str:
+        if route.save:
+            self.vars[route.save] = text.strip()
         self.say(route.say)
         self.do(route.do, chosen)
         if route.goto is None:
             return node.ref
         return self.enter(route.goto, pending=text if route.forward else None)
 
-
-def _state(ref: str, now: datetime) -> dict[str, Any]:
-    return {"node": ref, "at": now.isoformat()}
+    def resume(self, node: Node, answer: LookupResult) -> str:
+        """Follow a lookup node's result route for the host's answer."""
+        route = next(
+            r for r in node.result if r.when == "other" or r.arg == answer.outcome
+        )  # the last route is `other`: validated at load
+        self.say(route.say, answer.params)
+        self.do(route.do)
+        return self.enter(route.goto) if route.goto else node.ref
 
 
 def _waiting_at(
     state: dict[str, Any] | None, flows: FlowSet, now: datetime, idle: timedelta
 ) -> str | None:
-    if not state or state.get("node") not in flows.nodes:
-        return None
+    if not state or state.get("node") not in flows.nodes or state.get("awaiting"):
+        return None  # an unanswered lookup (the host failed mid-way) starts again
     try:
         last = datetime.fromisoformat(str(state["at"]))
     except (KeyError, ValueError):
         return None
     return str(state["node"]) if now - last <= idle else None
+
+
+def _resume(run: _Run, state: dict[str, Any] | None, answer: LookupResult, now: datetime) -> Result:
+    node = run.flows.nodes.get(str((state or {}).get("node")))
+    if node is None or (state or {}).get("awaiting") != answer.name or not node.lookup:
+        return Result(state, [], [])  # not the question asked: nothing to go on with
+    return Result(run.state(run.resume(node, answer), now), run.replies, run.effects)
 
 
 def step(
@@ -200,7 +257,9 @@ def step(
     idle: timedelta,
 ) -> Result:
     """Run one inbound message through the flows."""
-    run = _Run(flows, lexicon, event, contact)
+    run = _Run(flows, lexicon, event, contact, state)
+    if event.lookup is not None:
+        return _resume(run, state, event.lookup, now)
     text = event.text.strip()
     keyword = lexicon.keyword(text) if text else None
     waiting = _waiting_at(state, flows, now, idle)
@@ -227,35 +286,35 @@ def step(
     if not text:
         if event.media_count:
             run.say(("media.unsupported",))
-        return Result(_state(waiting, now) if waiting else state, run.replies, run.effects)
+        return Result(run.state(waiting, now) if waiting else state, run.replies, run.effects)
 
     if keyword == "start":
         run.effects.append(Effect("opt_in"))
         run.say(("consent.started",))
-        return Result(_state(waiting or run.enter(flows.menu), now), run.replies, run.effects)
+        return Result(run.state(waiting or run.enter(flows.menu), now), run.replies, run.effects)
     if keyword == "help":
         run.effects.append(Effect("help"))
         run.say(("help.info",))
-        return Result(_state(waiting, now) if waiting else state, run.replies, run.effects)
+        return Result(run.state(waiting, now) if waiting else state, run.replies, run.effects)
     if keyword == "menu":
-        return Result(_state(run.enter(flows.menu), now), run.replies, run.effects)
+        return Result(run.state(run.enter(flows.menu), now), run.replies, run.effects)
 
     if waiting is not None:
         node = flows.node(waiting)
         routed = run.route(node, text, allow_other=False, use_intents=False)
         if routed is not None:
-            return Result(_state(routed, now), run.replies, run.effects)
+            return Result(run.state(routed, now), run.replies, run.effects)
 
     named = lexicon.language_name(text)
     if named:
         run.set_language(named, "chosen")
         if is_new:
-            return Result(_state(run.enter(flows.start), now), run.replies, run.effects)
+            return Result(run.state(run.enter(flows.start), now), run.replies, run.effects)
         run.say(("language.changed",))
-        return Result(_state(run.enter(flows.menu), now), run.replies, run.effects)
+        return Result(run.state(run.enter(flows.menu), now), run.replies, run.effects)
 
     if waiting is None:
         start = flows.start if is_new else flows.menu
-        return Result(_state(run.enter(start, pending=text), now), run.replies, run.effects)
+        return Result(run.state(run.enter(start, pending=text), now), run.replies, run.effects)
     where = run.route(flows.node(waiting), text) or waiting
-    return Result(_state(where, now), run.replies, run.effects)
+    return Result(run.state(where, now), run.replies, run.effects)

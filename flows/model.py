@@ -25,7 +25,11 @@ DEFINITIONS = Path(__file__).with_name("definitions")
 INPUT_TESTS = frozenset({"choice", "said_yes", "said_no", "intent", "language", "text", "other"})
 # ... and tests a branch can use (they look at what is known about the contact).
 BRANCH_TESTS = frozenset({"language_unknown", "reminders_on", "other"})
-TESTS_WITH_ARG = frozenset({"choice", "intent"})
+# ... and tests a lookup's result routes use (they look at the host's answer).
+RESULT_TESTS = frozenset({"outcome", "other"})
+TESTS_WITH_ARG = frozenset({"choice", "intent", "outcome"})
+# Lookups the host answers (bot.lookups): the engine asks, the host queries, the engine goes on.
+LOOKUPS = frozenset({"polling_place", "registration"})
 EFFECTS = frozenset({"set_language", "reminders_opt_in", "reminders_opt_out", "handoff"})
 
 
@@ -43,6 +47,7 @@ class Route:
     do: tuple[str, ...] = ()
     goto: str | None = None  # fully qualified "flow.node", or None to stay
     forward: bool = False
+    save: str | None = None  # keep the message's text under this name for the flow's lookups
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,8 @@ class Node:
     branch: tuple[Route, ...] = ()
     wait: tuple[Route, ...] = ()
     intents: bool = True  # a waiting node also follows free-text intents ("where do I vote")
+    lookup: str | None = None  # ask the host this, then follow `result` on its answer
+    result: tuple[Route, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -66,7 +73,7 @@ class Node:
     def exits(self) -> list[str]:
         """Every node this one can lead to."""
         targets = [self.goto] if self.goto else []
-        targets += [r.goto for r in (*self.branch, *self.wait) if r.goto]
+        targets += [r.goto for r in (*self.branch, *self.wait, *self.result) if r.goto]
         return targets
 
 
@@ -103,7 +110,7 @@ def _qualify(target: Any, flow: str, where: str) -> str:
 def _route(raw: Any, flow: str, where: str, tests: frozenset[str]) -> Route:
     if not isinstance(raw, dict) or "when" not in raw:
         raise FlowError(f"{where}: a route needs `when`, got {raw!r}")
-    unknown = set(raw) - {"when", "is", "say", "do", "goto", "forward"}
+    unknown = set(raw) - {"when", "is", "say", "do", "goto", "forward", "save"}
     if unknown:
         raise FlowError(f"{where}: unknown route field(s) {sorted(unknown)}")
     when = raw["when"]
@@ -113,6 +120,9 @@ def _route(raw: Any, flow: str, where: str, tests: frozenset[str]) -> Route:
     if (when in TESTS_WITH_ARG) != (arg is not None):
         raise FlowError(f"{where}: test {when!r} {'needs' if arg is None else 'takes no'} `is`")
     goto = raw.get("goto")
+    save = raw.get("save")
+    if save is not None and (not isinstance(save, str) or not save.isidentifier()):
+        raise FlowError(f"{where}: save must be a name, got {save!r}")
     forward = raw.get("forward", False)
     if not isinstance(forward, bool) or (forward and goto is None):
         raise FlowError(f"{where}: `forward: true` needs a goto")
@@ -123,6 +133,7 @@ def _route(raw: Any, flow: str, where: str, tests: frozenset[str]) -> Route:
         do=_tuple(raw.get("do"), where, "do"),
         goto=_qualify(goto, flow, where) if goto is not None else None,
         forward=forward,
+        save=save,
     )
 
 
@@ -130,16 +141,22 @@ def _node(flow: str, name: str, raw: Any, path: Path) -> Node:
     where = f"{path.name}: node {name!r}"
     if not isinstance(raw, dict):
         raise FlowError(f"{where}: must be a mapping")
-    unknown = set(raw) - {"say", "do", "goto", "branch", "wait", "intents"}
+    unknown = set(raw) - {"say", "do", "goto", "branch", "wait", "intents", "lookup", "result"}
     if unknown:
         raise FlowError(f"{where}: unknown field(s) {sorted(unknown)}")
     if not isinstance(raw.get("intents", True), bool):
         raise FlowError(f"{where}: intents must be true or false")
-    ways = [k for k in ("goto", "branch", "wait") if k in raw]
+    ways = [k for k in ("goto", "branch", "wait", "lookup") if k in raw]
     if len(ways) != 1:
-        raise FlowError(f"{where}: needs exactly one of goto, branch, wait (has {ways or 'none'})")
+        raise FlowError(
+            f"{where}: needs exactly one of goto, branch, wait, lookup (has {ways or 'none'})"
+        )
+    if ("lookup" in raw) != ("result" in raw):
+        raise FlowError(f"{where}: a lookup needs result routes, and result routes a lookup")
+    if "lookup" in raw and raw["lookup"] not in LOOKUPS:
+        raise FlowError(f"{where}: unknown lookup {raw['lookup']!r} (known: {sorted(LOOKUPS)})")
     routes: dict[str, tuple[Route, ...]] = {}
-    for kind, tests in (("branch", BRANCH_TESTS), ("wait", INPUT_TESTS)):
+    for kind, tests in (("branch", BRANCH_TESTS), ("wait", INPUT_TESTS), ("result", RESULT_TESTS)):
         if kind in raw:
             items = raw[kind]
             if not isinstance(items, list) or not items:
@@ -156,6 +173,8 @@ def _node(flow: str, name: str, raw: Any, path: Path) -> Node:
         branch=routes.get("branch", ()),
         wait=routes.get("wait", ()),
         intents=raw.get("intents", True),
+        lookup=raw.get("lookup"),
+        result=routes.get("result", ()),
     )
 
 
@@ -188,7 +207,7 @@ def _reachable(starts: Iterable[str], nodes: Mapping[str, Node]) -> set[str]:
 
 
 def _check(node: Node, where: str, keys: set[str], intents: set[str]) -> None:
-    routes = (*node.branch, *node.wait)
+    routes = (*node.branch, *node.wait, *node.result)
     for key in (*node.say, *(k for r in routes for k in r.say)):
         if key not in keys:
             raise FlowError(f"{where}: unknown message key {key!r}")
@@ -227,6 +246,7 @@ class _Targets:
             goto=goto,
             branch=tuple(map(route, node.branch)),
             wait=tuple(map(route, node.wait)),
+            result=tuple(map(route, node.result)),
         )
 
 

@@ -162,11 +162,12 @@ class Catalogs:
 
     def over_budget(self, params: Mapping[str, object]) -> list[tuple[str, str, int, int]]:
         """(language, key, segments, budget) for every message that, rendered with these
-        variables, takes more SMS segments than its translator comment allows."""
+        variables, takes more SMS segments than its translator comment allows (messages
+        needing variables not given are left out: their values come at run time)."""
         found = []
         for key, source in self.by_language[self.source].entries.items():
             limit = budget(source)
-            if limit is None or is_list_key(key):
+            if limit is None or is_list_key(key) or not placeholders(source.text) <= set(params):
                 continue
             for code in self.order:
                 segments = count_segments(self.render(key, code, params)).segments

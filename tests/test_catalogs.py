@@ -24,6 +24,21 @@ PARAMS = {
     "registration_url": "https://voterstatus.sos.ca.gov/",
     "polling_url": "https://www.sos.ca.gov/elections/polling-place",
     "options": "\n".join(f"{i} {CATALOGS.by_language[c].name}" for i, c in enumerate(LANGUAGES, 1)),
+    # the lookups' variables, at realistic lengths
+    "miles": "1.2",
+    "opens": "8:00",
+    "closes": "19:00",
+    "date": "11/03",
+    "source": "Maricopa County Elections",
+    "name": "Mesa Community Center",
+    "address": "263 N Center St, Mesa AZ 85201",
+    "details": "Open today 8:00-19:00. Early voting.",
+    "map": "https://maps.google.com/?q=263+N+Center+St+Mesa",
+    "office": "Maricopa County Elections, 602-506-1511",
+    "next_step": "The deadline to register is 10/19/2026.",
+    "deadline": "10/19/2026",
+    "where": "your county elections office",
+    "places": "Mesa Community Center, 263 N Center St, Mesa AZ 85201. Open today 8:00-19:00.",
 }
 INVISIBLE = {
     "\u200b",

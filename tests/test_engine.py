@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bot.lexicon import INTENTS, lexicon_from_catalogs
-from flows.engine import ContactView, Effect, Event, step
+from flows.engine import ContactView, Effect, Event, LookupResult, Result, step
 from flows.lexicon import Lexicon
 from flows.model import DEFINITIONS, FlowError, FlowSet, load_flows
 from messages.catalog import Catalogs
@@ -54,6 +54,32 @@ def _effect_names(effects: list[Effect]) -> list[str]:
     return [f"{e.kind}:{e.value}" if e.value else e.kind for e in effects]
 
 
+# What the host answers when no voter data is loaded; a transcript turn may give its own
+# answers as `answers: [{lookup: NAME, outcome: ..., params: {...}, expect_data: {...}}]`.
+NO_DATA = {"polling_place": "no_data", "registration": "no_roll"}
+
+
+def _with_lookups(
+    result: Result, turn: dict[str, Any], run: Any, where: str
+) -> tuple[Result, list[str]]:
+    """Answer the engine's lookups as a host would; return the result and the lookups asked."""
+    answers = list(turn.get("answers", []))
+    asked: list[str] = []
+    while (request := next((e for e in result.effects if e.kind == "lookup"), None)) is not None:
+        asked.append(request.value or "")
+        given = answers.pop(0) if answers else {"lookup": request.value}
+        assert given["lookup"] == request.value, where
+        for name, value in given.get("expect_data", {}).items():
+            assert (request.data or {}).get(name) == value, f"{where}: lookup data {name}"
+        outcome = given.get("outcome", NO_DATA.get(request.value or "", "no_data"))
+        more = run(Event(lookup=LookupResult(request.value or "", outcome, given.get("params", {}))),
+                   result.state)  # fmt: skip
+        effects = [e for e in result.effects if e is not request]
+        result = Result(more.state, [*result.replies, *more.replies], effects + more.effects)
+    assert not answers, f"{where}: answers left over"
+    return result, asked
+
+
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
 def test_golden_transcript(path: Path, flows: FlowSet, lexicon: Lexicon) -> None:
     script: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -66,6 +92,13 @@ def test_golden_transcript(path: Path, flows: FlowSet, lexicon: Lexicon) -> None
         event = Event(turn["send"], turn.get("media", 0), turn.get("detected"))
         result = step(flows, lexicon, state, event, contact, now, idle)
         where = f"{path.name} step {number} ({turn['send']!r})"
+
+        def run(ev: Event, st: Any, c: ContactView = contact, n: datetime = now) -> Result:
+            return step(flows, lexicon, st, ev, _apply(c, result.effects), n, idle)
+
+        result, asked = _with_lookups(result, turn, run, where)
+        if "lookups" in turn:
+            assert asked == turn["lookups"], where
         assert [r.key for r in result.replies] == turn["expect"], where
         if "effects" in turn:
             assert _effect_names(result.effects) == turn["effects"], where
@@ -114,7 +147,7 @@ def _broken(tmp_path: Path, file: str, old: str, new: str) -> Path:
             "polling.yaml",
             "say: polling.lookup",
             "say: polling.nope",
-            "polling.yaml: node 'lookup': unknown message key 'polling.nope'",
+            "polling.yaml: node 'find': unknown message key 'polling.nope'",
         ),
         (
             "main.yaml",
