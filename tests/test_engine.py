@@ -72,8 +72,8 @@ def _with_lookups(
         for name, value in given.get("expect_data", {}).items():
             assert (request.data or {}).get(name) == value, f"{where}: lookup data {name}"
         outcome = given.get("outcome", NO_DATA.get(request.value or "", "no_data"))
-        more = run(Event(lookup=LookupResult(request.value or "", outcome, given.get("params", {}))),
-                   result.state)  # fmt: skip
+        answer = LookupResult(request.value or "", outcome, given.get("params", {}))
+        more = run(Event(lookup=answer), result.state)
         effects = [e for e in result.effects if e is not request]
         result = Result(more.state, [*result.replies, *more.replies], effects + more.effects)
     assert not answers, f"{where}: answers left over"
@@ -93,8 +93,10 @@ def test_golden_transcript(path: Path, flows: FlowSet, lexicon: Lexicon) -> None
         result = step(flows, lexicon, state, event, contact, now, idle)
         where = f"{path.name} step {number} ({turn['send']!r})"
 
-        def run(ev: Event, st: Any, c: ContactView = contact, n: datetime = now) -> Result:
-            return step(flows, lexicon, st, ev, _apply(c, result.effects), n, idle)
+        view = _apply(contact, result.effects)  # the lookup's answer sees the new language
+
+        def run(ev: Event, st: Any, c: ContactView = view, n: datetime = now) -> Result:
+            return step(flows, lexicon, st, ev, c, n, idle)
 
         result, asked = _with_lookups(result, turn, run, where)
         if "lookups" in turn:
