@@ -1,4 +1,4 @@
-"""The FastAPI application: Twilio webhooks, health, metrics and (later) the admin API."""
+"""The FastAPI application: Twilio webhooks, health, metrics and the admin API."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.api import install as install_admin_api
 from bot.db import is_sqlite, make_async_engine, make_engine
 from bot.runtime import Runtime
 from bot.settings import Settings, get_settings
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.async_engine = None if is_sqlite(engine) else make_async_engine(engine)
     app.include_router(twilio_router)
+    install_admin_api(app)
 
     @app.get("/healthz", tags=["operations"])
     def healthz(request: Request) -> Response:

@@ -99,3 +99,7 @@ def chat(
             out.send(number, f"bot> {reply.text}")
         if not handled.replies:
             print("(no reply)\n", file=sys.stdout)
+
+
+from bot import cli_partners as _cli_partners  # noqa: E402,F401  (registers org, contacts)
+from bot import cli_voter as _cli_voter  # noqa: E402,F401  (registers places, voters, elections)

@@ -5,10 +5,10 @@ No citizenship or immigration status is ever asked or stored.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -20,6 +20,8 @@ class Organization(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=64, unique=True)
     name: str = Field(max_length=200)
+    # A coalition admin sees every organization's memberships and imports; a partner, its own.
+    is_admin: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime
 
 
@@ -114,3 +116,97 @@ class HandoffRequest(SQLModel, table=True):
     status: str = Field(default="open", max_length=16)  # open, closed
     created_at: datetime
     updated_at: datetime
+
+
+class ApiKey(SQLModel, table=True):
+    """A key to the admin API; only its SHA-256 is kept, the key is shown once."""
+
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    prefix: str = Field(max_length=16)  # the key's first characters, to tell keys apart
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+class Membership(SQLModel, table=True):
+    """A contact on one organization's list, with what that organization knows and its consent.
+
+    The consent itself is in the consent log (an `opt_in` event per new membership); no
+    import ever changes the contact's opt-out.
+    """
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "contact_id", name="uq_membership_org_contact"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id")
+    contact_id: int = Field(foreign_key="contacts.id")
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    zip: str | None = Field(default=None, max_length=16)
+    email: str | None = Field(default=None, max_length=254)
+    external_id: str | None = Field(default=None, max_length=64)  # VANID, Spoke external_id
+    language: str | None = Field(default=None, max_length=16)
+    opted_in_at: datetime | None = None  # when the organization collected the consent
+    consent_source: str | None = Field(default=None, max_length=200)
+    # The last import that listed this membership: how an import tells a phone it already
+    # saw in the same file, even across a resume. A marker, hence no foreign key.
+    last_import_id: int | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContactImport(SQLModel, table=True):
+    """One partner list being imported: its consent basis, progress and counts."""
+
+    __tablename__ = "contact_imports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    status: str = Field(max_length=16)  # pending, running, done, failed
+    dry_run: bool = False
+    filename: str = Field(max_length=255)
+    stored_path: str | None = Field(default=None, sa_column=Column(Text))  # to resume from
+    consent_basis: str = Field(sa_column=Column(Text, nullable=False))
+    consent_language: str = Field(max_length=16)
+    consent_date: date | None = None
+    consent_source: str | None = Field(default=None, max_length=200)
+    mapping: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
+    file_info: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    position: int = 0  # records read after the header, blank ones included: where to resume
+    rows: int = 0
+    new_contacts: int = 0
+    new_memberships: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    suppressed: int = 0
+    warnings: int = 0
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None = None
+
+
+class ContactImportError(SQLModel, table=True):
+    """A problem with one row of an import: the row is rejected, or one value is left out."""
+
+    __tablename__ = "contact_import_errors"
+
+    id: int | None = Field(default=None, primary_key=True)
+    import_id: int = Field(foreign_key="contact_imports.id", index=True)
+    row_number: int  # as a spreadsheet numbers it: the header is row 1
+    column_name: str | None = Field(default=None, max_length=200)
+    value: str | None = Field(default=None, max_length=200)
+    problem: str = Field(max_length=500)
+    rejected: bool  # true: the row was not imported; false: only this value was left out
+
+
+from bot.voter import tables as _voter_tables  # noqa: E402,F401  (register the voter tables)

@@ -62,13 +62,12 @@ class Runtime:
         """How long a conversation may rest before it starts again at the menu."""
         return timedelta(minutes=self.settings.conversation_idle_minutes)
 
-    def render(
-        self, key: str, language: str | None, extra: Mapping[str, Any] | None = None
-    ) -> str:
+    def render(self, key: str, language: str | None, extra: Mapping[str, Any] | None = None) -> str:
         """A message in a language (the default when unknown), variables filled in: the
         operator's, and any the engine gave the reply."""
         params = {**self.params, **extra} if extra else self.params
-        return self.catalogs.render(key, language or self.settings.default_language, params)
+        text = self.catalogs.render(key, language or self.settings.default_language, params)
+        return text.strip()  # an empty optional variable ({next_step}) leaves no trailing space
 
 
 def _params(settings: Settings, catalogs: Catalogs) -> dict[str, Any]:
@@ -80,5 +79,6 @@ def _params(settings: Settings, catalogs: Catalogs) -> dict[str, Any]:
         "help_contact": settings.help_contact,
         "registration_url": settings.registration_url,
         "polling_url": settings.polling_place_url,
+        "next_step": "",  # filled by the registration lookup when an election is defined
         "options": options,
     }

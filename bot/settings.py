@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import time
 from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,21 @@ class Settings(BaseSettings):
     )
     conversation_idle_minutes: int = Field(60 * 24, alias="TURNOUT_CONVERSATION_IDLE_MINUTES", ge=1)
     default_region: str = Field("US", alias="TURNOUT_DEFAULT_REGION")
+    # Where uploaded contact lists wait to be imported (and stay while an interrupted import
+    # waits to be resumed); the system's temporary directory when unset.
+    import_dir: str | None = Field(None, alias="TURNOUT_IMPORT_DIR")
+    import_max_bytes: int = Field(512 * 1024 * 1024, alias="TURNOUT_IMPORT_MAX_BYTES", ge=1)
+    import_batch_rows: int = Field(10_000, alias="TURNOUT_IMPORT_BATCH_ROWS", ge=1)
+    timezone: str = Field("America/Los_Angeles", alias="TURNOUT_TIMEZONE")
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"TURNOUT_TIMEZONE must be an IANA time zone, got {value!r}") from None
+        return value
 
     @field_validator("quiet_hours")
     @classmethod

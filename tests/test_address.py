@@ -19,19 +19,36 @@ Q = AddressQuery
     ("text", "expected"),
     [
         ("123 main st apt 4", Q(123, "MAIN", "ST", unit="4")),
-        ("123 Main Street, Los Angeles 90057",
-         Q(123, "MAIN", "ST", city="LOS ANGELES", zip="90057")),
+        (
+            "123 Main Street, Los Angeles 90057",
+            Q(123, "MAIN", "ST", city="LOS ANGELES", zip="90057"),
+        ),
         ("90057", Q(zip="90057")),
-        ("123 N. Main St. #4B, LA, CA 90057-1234",
-         Q(123, "MAIN", "ST", "N", unit="4B", city="LA", state="CA", zip="90057", zip4="1234")),
-        ("123 MAIN ST APT 4 LOS ANGELES CA", Q(123, "MAIN", "ST", unit="4", city="LOS ANGELES",
-                                              state="CA")),
+        (
+            "123 N. Main St. #4B, LA, CA 90057-1234",
+            Q(123, "MAIN", "ST", "N", unit="4B", city="LA", state="CA", zip="90057", zip4="1234"),
+        ),
+        (
+            "123 MAIN ST APT 4 LOS ANGELES CA",
+            Q(123, "MAIN", "ST", unit="4", city="LOS ANGELES", state="CA"),
+        ),
         ("123 main los angeles 90057", Q(123, "MAIN", city="LOS ANGELES", zip="90057")),
-        ("1600 Pennsylvania Avenue NW, Washington, DC 20500",
-         Q(1600, "PENNSYLVANIA", "AVE", post_direction="NW", city="WASHINGTON", state="DC",
-           zip="20500")),
-        ("123 fifth avenue new york ny 10003", Q(123, "5TH", "AVE", city="NEW YORK", state="NY",
-                                                 zip="10003")),
+        (
+            "1600 Pennsylvania Avenue NW, Washington, DC 20500",
+            Q(
+                1600,
+                "PENNSYLVANIA",
+                "AVE",
+                post_direction="NW",
+                city="WASHINGTON",
+                state="DC",
+                zip="20500",
+            ),
+        ),
+        (
+            "123 fifth avenue new york ny 10003",
+            Q(123, "5TH", "AVE", city="NEW YORK", state="NY", zip="10003"),
+        ),
         ("123 Twenty-First St", Q(123, "21ST", "ST")),
         ("12 e 3rd st unit b", Q(12, "3RD", "ST", "E", unit="B")),
         ("45 St Marks Pl", Q(45, "ST MARKS", "PL")),
@@ -39,27 +56,43 @@ Q = AddressQuery
         ("100 Avenue B", Q(100, "AVENUE B")),
         ("12 1/2 Main St", Q(12, "MAIN", "ST")),
         # Framing words, in English, Spanish, Vietnamese, Chinese, Korean and Tagalog.
-        ("my address is 4500 W Sunset Blvd Los Angeles CA 90027",
-         Q(4500, "SUNSET", "BLVD", "W", city="LOS ANGELES", state="CA", zip="90027")),
+        (
+            "my address is 4500 W Sunset Blvd Los Angeles CA 90027",
+            Q(4500, "SUNSET", "BLVD", "W", city="LOS ANGELES", state="CA", zip="90027"),
+        ),
         ("I'm 25 and I live at 456 Oak Ave", Q(456, "OAK", "AVE")),
         ("vivo en 123 Main St 90057", Q(123, "MAIN", "ST", zip="90057")),
-        ("Mi dirección es 500 S Broadway, Los Angeles, CA 90013",
-         Q(500, "BROADWAY", None, "S", city="LOS ANGELES", state="CA", zip="90013")),
-        ("vivo en 123 calle Main apto 5, 90057 gracias",
-         Q(123, "CALLE MAIN", unit="5", zip="90057")),
-        ("tôi ở 123 Bolsa Ave, Westminster CA 92683",
-         Q(123, "BOLSA", "AVE", city="WESTMINSTER", state="CA", zip="92683")),
-        ("địa chỉ của tôi là 9200 Bolsa Ave Westminster 92683",
-         Q(9200, "BOLSA", "AVE", city="WESTMINSTER", zip="92683")),
+        (
+            "Mi dirección es 500 S Broadway, Los Angeles, CA 90013",
+            Q(500, "BROADWAY", None, "S", city="LOS ANGELES", state="CA", zip="90013"),
+        ),
+        (
+            "vivo en 123 calle Main apto 5, 90057 gracias",
+            Q(123, "CALLE MAIN", unit="5", zip="90057"),
+        ),
+        (
+            "tôi ở 123 Bolsa Ave, Westminster CA 92683",
+            Q(123, "BOLSA", "AVE", city="WESTMINSTER", state="CA", zip="92683"),
+        ),
+        (
+            "địa chỉ của tôi là 9200 Bolsa Ave Westminster 92683",
+            Q(9200, "BOLSA", "AVE", city="WESTMINSTER", zip="92683"),
+        ),
         ("住在 123 Main St", Q(123, "MAIN", "ST")),
-        ("我住在１２３ Main St, Alhambra, CA 91801",
-         Q(123, "MAIN", "ST", city="ALHAMBRA", state="CA", zip="91801")),
+        (
+            "我住在１２３ Main St, Alhambra, CA 91801",
+            Q(123, "MAIN", "ST", city="ALHAMBRA", state="CA", zip="91801"),
+        ),
         ("나는 3500 W 6th St 에 살아요", Q(3500, "6TH", "ST", "W")),
         ("3500 W 6th St에 살아요", Q(3500, "6TH", "ST", "W")),
-        ("nakatira ako sa 1200 Temple St Los Angeles po", Q(1200, "TEMPLE", "ST",
-                                                            city="LOS ANGELES")),
-        ("Ang address ko ay 742 Evergreen Terrace, Springfield",
-         Q(742, "EVERGREEN", "TER", city="SPRINGFIELD")),
+        (
+            "nakatira ako sa 1200 Temple St Los Angeles po",
+            Q(1200, "TEMPLE", "ST", city="LOS ANGELES"),
+        ),
+        (
+            "Ang address ko ay 742 Evergreen Terrace, Springfield",
+            Q(742, "EVERGREEN", "TER", city="SPRINGFIELD"),
+        ),
         ("my zip is 90057", Q(zip="90057")),
         ("mi código postal es 90057-1234", Q(zip="90057", zip4="1234")),
         # Nothing address-like.
@@ -73,7 +106,7 @@ Q = AddressQuery
         ("123 Broadway", Q(123, "BROADWAY")),
         ("", None),
     ],
-)  # fmt: skip
+)
 def test_parse_address(text: str, expected: AddressQuery | None) -> None:
     assert parse_address(text) == expected
 
@@ -109,23 +142,44 @@ def test_normalize_street(name: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("word", "suffix", "direction"),
     [
-        ("Street", "ST", None), ("Avenue", "AVE", None), ("Boulevard", "BLVD", None),
-        ("Road", "RD", None), ("Drive", "DR", None), ("Lane", "LN", None), ("Court", "CT", None),
-        ("Place", "PL", None), ("Circle", "CIR", None), ("Highway", "HWY", None),
-        ("Parkway", "PKWY", None), ("Terrace", "TER", None), ("Way", "WAY", None),
-        ("Trail", "TRL", None), ("Av.", "AVE", None), ("Crossing", "XING", None),
-        ("North", None, "N"), ("south west", None, "SW"), ("NE", None, "NE"), ("Main", None, None),
+        ("Street", "ST", None),
+        ("Avenue", "AVE", None),
+        ("Boulevard", "BLVD", None),
+        ("Road", "RD", None),
+        ("Drive", "DR", None),
+        ("Lane", "LN", None),
+        ("Court", "CT", None),
+        ("Place", "PL", None),
+        ("Circle", "CIR", None),
+        ("Highway", "HWY", None),
+        ("Parkway", "PKWY", None),
+        ("Terrace", "TER", None),
+        ("Way", "WAY", None),
+        ("Trail", "TRL", None),
+        ("Av.", "AVE", None),
+        ("Crossing", "XING", None),
+        ("North", None, "N"),
+        ("south west", None, "SW"),
+        ("NE", None, "NE"),
+        ("Main", None, None),
     ],
-)  # fmt: skip
+)
 def test_suffixes_and_directions(word: str, suffix: str | None, direction: str | None) -> None:
     assert (normalize_suffix(word), normalize_direction(word)) == (suffix, direction)
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("90057", True), (" 90057-1234 ", True), ("９００５７", True), ("9005", False),
-     ("900571", False), ("90057 please", False), ("abcde", False)],
-)  # fmt: skip
+    [
+        ("90057", True),
+        (" 90057-1234 ", True),
+        ("９００５７", True),
+        ("9005", False),
+        ("900571", False),
+        ("90057 please", False),
+        ("abcde", False),
+    ],
+)
 def test_looks_like_zip(text: str, expected: bool) -> None:
     assert looks_like_zip(text) is expected
 
@@ -145,11 +199,20 @@ def _segment(
 ) -> StreetSegment:
     start, end = numbers if numbers else (None, None)
     return StreetSegment(
-        source_id, precinct, start, end, oeb, name, city, "CA", zip_code,
-        street_direction=direction, street_suffix=suffix,
+        source_id,
+        precinct,
+        start,
+        end,
+        oeb,
+        name,
+        city,
+        "CA",
+        zip_code,
+        street_direction=direction,
+        street_suffix=suffix,
         includes_all_addresses=numbers is None and not all_streets,
         includes_all_streets=all_streets,
-    )  # fmt: skip
+    )
 
 
 SEGMENTS = [

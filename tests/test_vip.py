@@ -82,21 +82,63 @@ def test_albemarle_election(albemarle: Feed) -> None:
 @pytest.mark.parametrize(
     ("source_id", "name", "line", "city", "zip_code", "lat", "kind"),
     [
-        ("pl81274", "ALBEMARLE HIGH SCHOOL", "2775 Hydraulic Rd", "Charlottesville", "22901-8917",
-         38.075578, "polling_place"),
-        ("pl00000", "2775 Hydraulic Rd", "2775 Hydraulic Rd", "CHARLOTTESVILLE", "22901",
-         38.009939, "drop_box"),
-        ("pl81273", "ALBEMARLE HIGH SCHOOL", "2775 Hydraulic Rd", "Charlottesville", "22901-8917",
-         38.075578, "early_voting"),
-        ("pl81191", "ST ANNE'S-BELFIELD LWR SCHOOL - Convocation Ctr.", "799 Faulconer Drive",
-         "Charlottesville", "22903", 38.055801, "polling_place"),
-        ("pl82204", "CROZET ELEMENTARY SCHOOL", "1407 Crozet Ave", "Crozet", "22932-2722",
-         38.074684, "polling_place"),
+        (
+            "pl81274",
+            "ALBEMARLE HIGH SCHOOL",
+            "2775 Hydraulic Rd",
+            "Charlottesville",
+            "22901-8917",
+            38.075578,
+            "polling_place",
+        ),
+        (
+            "pl00000",
+            "2775 Hydraulic Rd",
+            "2775 Hydraulic Rd",
+            "CHARLOTTESVILLE",
+            "22901",
+            38.009939,
+            "drop_box",
+        ),
+        (
+            "pl81273",
+            "ALBEMARLE HIGH SCHOOL",
+            "2775 Hydraulic Rd",
+            "Charlottesville",
+            "22901-8917",
+            38.075578,
+            "early_voting",
+        ),
+        (
+            "pl81191",
+            "ST ANNE'S-BELFIELD LWR SCHOOL - Convocation Ctr.",
+            "799 Faulconer Drive",
+            "Charlottesville",
+            "22903",
+            38.055801,
+            "polling_place",
+        ),
+        (
+            "pl82204",
+            "CROZET ELEMENTARY SCHOOL",
+            "1407 Crozet Ave",
+            "Crozet",
+            "22932-2722",
+            38.074684,
+            "polling_place",
+        ),
         # Geocoded to Stony Point, NY, 319 miles from its ZIP: the position is dropped.
-        ("pl81516", "STONY POINT ELEM SCHOOL", "3893 Stony Point Rd", "Keswick", "22947-1503",
-         None, "polling_place"),
+        (
+            "pl81516",
+            "STONY POINT ELEM SCHOOL",
+            "3893 Stony Point Rd",
+            "Keswick",
+            "22947-1503",
+            None,
+            "polling_place",
+        ),
     ],
-)  # fmt: skip
+)
 def test_albemarle_places(
     albemarle: Feed,
     source_id: str,
@@ -196,18 +238,50 @@ def test_maricopa_places(maricopa_places: dict[str, PollingPlace]) -> None:
 @pytest.mark.parametrize(
     ("source_id", "name", "line", "city", "zip_code", "kind", "hours"),
     [
-        ("ev10042_0", "THUNDERBIRD ADVENTIST ACADEMY", "7410 E SUTTON DR", "SCOTTSDALE", "85260",
-         "early_voting", [("2020-10-29", "09:00", "19:00"), ("2020-10-30", "09:00", "16:00"),
-                          ("2020-11-02", "09:00", "17:00"), ("2020-11-03", "06:00", "19:00")]),
-        ("pl10042_0", "THUNDERBIRD ADVENTIST ACADEMY", "7410 E SUTTON DR", "SCOTTSDALE", "85260",
-         "vote_center", [("2020-11-03", "06:00", "19:00")]),
-        ("db12812_0", "SHILOH COMMUNITY CHURCH", "19021 N 32ND ST", "PHOENIX", "85050",
-         "drop_box", [("2020-11-02", "09:00", "17:00"), ("2020-11-03", "06:00", "19:00")]),
+        (
+            "ev10042_0",
+            "THUNDERBIRD ADVENTIST ACADEMY",
+            "7410 E SUTTON DR",
+            "SCOTTSDALE",
+            "85260",
+            "early_voting",
+            [
+                ("2020-10-29", "09:00", "19:00"),
+                ("2020-10-30", "09:00", "16:00"),
+                ("2020-11-02", "09:00", "17:00"),
+                ("2020-11-03", "06:00", "19:00"),
+            ],
+        ),
+        (
+            "pl10042_0",
+            "THUNDERBIRD ADVENTIST ACADEMY",
+            "7410 E SUTTON DR",
+            "SCOTTSDALE",
+            "85260",
+            "vote_center",
+            [("2020-11-03", "06:00", "19:00")],
+        ),
+        (
+            "db12812_0",
+            "SHILOH COMMUNITY CHURCH",
+            "19021 N 32ND ST",
+            "PHOENIX",
+            "85050",
+            "drop_box",
+            [("2020-11-02", "09:00", "17:00"), ("2020-11-03", "06:00", "19:00")],
+        ),
         # "1  KAKA VILLAGE " in the feed: white space collapsed.
-        ("db13481_0", "KAKA VILLAGE COMMUNITY CENTER", "1 KAKA VILLAGE", "GILA BEND", "85337",
-         "drop_box", [("2020-11-03", "06:00", "19:00")]),
+        (
+            "db13481_0",
+            "KAKA VILLAGE COMMUNITY CENTER",
+            "1 KAKA VILLAGE",
+            "GILA BEND",
+            "85337",
+            "drop_box",
+            [("2020-11-03", "06:00", "19:00")],
+        ),
     ],
-)  # fmt: skip
+)
 def test_maricopa_place_details(
     maricopa_places: dict[str, PollingPlace],
     source_id: str,
@@ -485,10 +559,12 @@ def test_xml_problems_are_collected_not_raised(tmp_path: Path) -> None:
         ("<vip_object schemaVersion='3.0'></vip_object>", "not VIP's <VipObject>"),
         ('<VipObject schemaVersion="4.0"></VipObject>', "schemaVersion '4.0' is not supported"),
         ("name,city\nA,B\n", "line 1: missing columns address, state, zip"),
-        ('<!DOCTYPE x [<!ENTITY a "aaaa">]><VipObject schemaVersion="6.0">&a;</VipObject>',
-         "refused"),
+        (
+            '<!DOCTYPE x [<!ENTITY a "aaaa">]><VipObject schemaVersion="6.0">&a;</VipObject>',
+            "refused",
+        ),
     ],
-)  # fmt: skip
+)
 def test_unreadable_files_raise_naming_file_and_line(
     tmp_path: Path, content: str, message: str
 ) -> None:
@@ -534,17 +610,32 @@ def test_parse_time(text: str, expected: tuple[dt.time, dt.timezone | None] | No
     ("text", "days", "expected", "problems"),
     [
         ("07:00-20:00", None, [(None, "07:00", "20:00")], []),
-        ("08:00-17:00", ("2020-10-30", "2020-11-01"),
-         [("2020-10-30", "08:00", "17:00"), ("2020-10-31", "08:00", "17:00"),
-          ("2020-11-01", "08:00", "17:00")], []),
-        ("2020-10-29 08:00-17:00; 2020-10-28 08:00-12:00;",
-         None, [("2020-10-28", "08:00", "12:00"), ("2020-10-29", "08:00", "17:00")], []),
+        (
+            "08:00-17:00",
+            ("2020-10-30", "2020-11-01"),
+            [
+                ("2020-10-30", "08:00", "17:00"),
+                ("2020-10-31", "08:00", "17:00"),
+                ("2020-11-01", "08:00", "17:00"),
+            ],
+            [],
+        ),
+        (
+            "2020-10-29 08:00-17:00; 2020-10-28 08:00-12:00;",
+            None,
+            [("2020-10-28", "08:00", "12:00"), ("2020-10-29", "08:00", "17:00")],
+            [],
+        ),
         ("2020-02-30 08:00-17:00", None, [], ["impossible date '2020-02-30'"]),
         ("17:00-08:00", None, [], ["closes (08:00) before it opens (17:00)"]),
-        ("08:00-17:00", ("2020-01-01", "2020-12-31"), [],
-         ["schedule from 2020-01-01 to 2020-12-31 is too long to be real"]),
+        (
+            "08:00-17:00",
+            ("2020-01-01", "2020-12-31"),
+            [],
+            ["schedule from 2020-01-01 to 2020-12-31 is too long to be real"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_parse_hours_text(
     text: str,
     days: tuple[str, str] | None,

@@ -1,0 +1,227 @@
+"""Every /api/v1 route, enumerated from the app, refuses no key, a wrong key, a revoked key and
+another organization's key, and its refusals say nothing about what they protect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.models import ApiKey
+from bot.partners import revoke_key
+from tests.partner_helpers import bearer, csv_text, finished, make_org, upload
+
+pytestmark = pytest.mark.db
+UNAUTHENTICATED = {"detail": "missing, invalid or revoked API key"}
+FORBIDDEN = {"detail": "this needs a coalition admin's API key"}
+NOT_FOUND = {"detail": "not found"}
+ELECTION = {"name": "General Election", "date": "2026-11-03"}
+LIST = csv_text("phone,first_name,last_name", "2135550101,Ana,Secretname", "2135550199,Bo,Li")
+
+
+@dataclass
+class World:
+    """Alpha (with a list, an import and a second, revoked key), Beta, and the coalition."""
+
+    admin: str
+    alpha: str
+    alpha_revoked: str
+    alpha_key_id: int
+    beta: str
+    import_id: int
+    election_id: int
+    secrets: list[str] = field(default_factory=list)  # what must never reach Beta
+
+
+@pytest.fixture
+def world(engine: Engine, client: TestClient) -> World:
+    _, _, admin = make_org(engine, "Coalition", admin=True)
+    alpha_id, _, alpha = make_org(engine, "Alpha")
+    _, _, beta = make_org(engine, "Beta")
+    made = client.post("/api/v1/organizations/alpha/keys", headers=bearer(alpha)).json()
+    with Session(engine) as session:
+        key = session.get(ApiKey, made["id"])
+        assert key is not None and key.organization_id == alpha_id
+        revoke_key(session=session, key=key, now=key.created_at)
+        session.commit()
+    started = upload(client, alpha, LIST, name="alpha-secret-list.csv")
+    assert started.status_code == 202, started.text
+    assert finished(client, alpha, started.json()["id"])["new_memberships"] == 2
+    first_key = client.get("/api/v1/organizations/alpha/keys", headers=bearer(alpha)).json()[0]
+    election = client.post("/api/v1/elections", headers=bearer(admin), json=ELECTION)
+    assert election.status_code == 201, election.text
+    secrets = [
+        "alpha",
+        "Alpha",
+        "2135550101",
+        "Secretname",
+        "alpha-secret-list",
+        alpha[:16],
+        made["key"][:16],
+    ]
+    return World(
+        admin,
+        alpha,
+        made["key"],
+        first_key["id"],
+        beta,
+        started.json()["id"],
+        election.json()["id"],
+        secrets,
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to call a route about Alpha's things, and what Beta's key gets."""
+
+    path: str
+    beta_status: int  # 403: coalition admins only; 404: Alpha's; 200: Beta's own view
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def cases(w: World) -> dict[tuple[str, str], Case]:
+    """One entry per route; the test fails when a route is added without one."""
+    form = {
+        "data": {
+            "consent_basis": "Signed sheet at the festival",
+            "consent_language": "es",
+            "consent_date": "2024-05-01",
+            "organization": "alpha",
+        },
+        "files": {"file": ("x.csv", b"phone\n2135550150\n", "text/csv")},
+    }
+    imp = f"/api/v1/contacts/imports/{w.import_id}"
+    return {
+        ("GET", "/api/v1/me"): Case("/api/v1/me", 200),
+        ("GET", "/api/v1/organizations"): Case("/api/v1/organizations", 403),
+        ("POST", "/api/v1/organizations"): Case(
+            "/api/v1/organizations", 403, {"json": {"name": "Gamma"}}
+        ),
+        ("GET", "/api/v1/organizations/{slug}/keys"): Case("/api/v1/organizations/alpha/keys", 404),
+        ("POST", "/api/v1/organizations/{slug}/keys"): Case(
+            "/api/v1/organizations/alpha/keys", 404
+        ),
+        ("POST", "/api/v1/keys/{key_id}/revoke"): Case(
+            f"/api/v1/keys/{w.alpha_key_id}/revoke", 404
+        ),
+        ("POST", "/api/v1/contacts/imports"): Case("/api/v1/contacts/imports", 404, form),
+        ("GET", "/api/v1/contacts/imports"): Case(
+            "/api/v1/contacts/imports?organization=alpha", 404
+        ),
+        ("GET", "/api/v1/contacts/imports/{import_id}"): Case(imp, 404),
+        ("GET", "/api/v1/contacts/imports/{import_id}/errors.csv"): Case(f"{imp}/errors.csv", 404),
+        ("GET", "/api/v1/contacts"): Case("/api/v1/contacts?organization=alpha", 404),
+        ("GET", "/api/v1/contacts.csv"): Case("/api/v1/contacts.csv?organization=alpha", 404),
+        # Elections are public facts: any organization reads them, only admins define them.
+        ("GET", "/api/v1/elections"): Case("/api/v1/elections", 200),
+        ("GET", "/api/v1/elections/{election_id}"): Case(f"/api/v1/elections/{w.election_id}", 200),
+        ("POST", "/api/v1/elections"): Case("/api/v1/elections", 403, {"json": ELECTION}),
+    }
+
+
+def api_routes(client: TestClient) -> set[tuple[str, str]]:
+    """Every (method, path) the app serves under /api/v1, included routers walked."""
+    app: Any = client.app
+    try:  # FastAPI keeps included routers as branches; this walks them with their prefixes
+        from fastapi.routing import iter_route_contexts
+
+        routes: Any = list(iter_route_contexts(app.routes))
+    except ImportError:  # older FastAPI: the routes are flat already
+        routes = [r for r in app.routes if isinstance(r, APIRoute)]
+    return {
+        (method, route.path)
+        for route in routes
+        if (route.path or "").startswith("/api/v1")
+        for method in route.methods or ()
+    }
+
+
+def call(client: TestClient, method: str, case: Case, headers: dict[str, str]) -> Any:
+    return client.request(method, case.path, headers=headers, **case.kwargs)
+
+
+def test_every_route_has_a_case(client: TestClient, world: World) -> None:
+    assert api_routes(client) == set(cases(world))
+
+
+@pytest.mark.parametrize("credentials", ["none", "malformed", "wrong", "revoked", "basic"])
+def test_no_valid_key_is_refused_the_same_way(
+    client: TestClient, world: World, credentials: str
+) -> None:
+    headers = {
+        "none": {},
+        "malformed": {"Authorization": "Bearer"},
+        "wrong": bearer("turnout_" + "x" * 43),
+        "revoked": bearer(world.alpha_revoked),
+        "basic": {"Authorization": "Basic YWxwaGE6c2VjcmV0"},
+    }[credentials]
+    for (method, _), case in cases(world).items():
+        response = call(client, method, case, headers)
+        assert response.status_code == 401, (method, case.path, response.text)
+        assert response.json() == UNAUTHENTICATED
+        assert response.headers["www-authenticate"] == "Bearer"
+    assert client.get("/api/v1/me", headers=bearer(world.alpha)).json()["slug"] == "alpha"
+
+
+def test_another_organizations_key_learns_nothing(client: TestClient, world: World) -> None:
+    for (method, _), case in cases(world).items():
+        response = call(client, method, case, bearer(world.beta))
+        assert response.status_code == case.beta_status, (method, case.path, response.text)
+        if case.beta_status == 403:
+            assert response.json() == FORBIDDEN
+        elif case.beta_status == 404:
+            assert response.json() == NOT_FOUND
+        leaked = [s for s in world.secrets if s in response.text]
+        assert leaked == [], (method, case.path)
+    # Alpha's things are untouched: its key still works, its list still has both contacts.
+    assert (
+        client.get("/api/v1/contacts", headers=bearer(world.alpha)).json()["items"][1]["last_name"]
+        == "Li"
+    )
+
+
+def test_missing_and_forbidden_look_alike(client: TestClient, world: World) -> None:
+    beta = bearer(world.beta)
+    for missing, theirs in [
+        ("/api/v1/contacts/imports/999999", f"/api/v1/contacts/imports/{world.import_id}"),
+        ("/api/v1/organizations/nobody/keys", "/api/v1/organizations/alpha/keys"),
+        ("/api/v1/contacts?organization=nobody", "/api/v1/contacts?organization=alpha"),
+    ]:
+        a, b = client.get(missing, headers=beta), client.get(theirs, headers=beta)
+        assert (a.status_code, a.json(), dict(a.headers)) == (
+            b.status_code,
+            b.json(),
+            dict(b.headers),
+        )
+    revoked = client.post(f"/api/v1/keys/{world.alpha_key_id}/revoke", headers=beta)
+    assert revoked.status_code == 404
+    assert client.get("/api/v1/me", headers=bearer(world.alpha)).status_code == 200
+
+
+def test_the_coalition_admin_sees_everything(client: TestClient, world: World) -> None:
+    admin = bearer(world.admin)
+    for (method, _), case in cases(world).items():
+        if method == "GET":
+            response = call(client, method, case, admin)
+            assert response.status_code == 200, (case.path, response.text)
+    slugs = [o["slug"] for o in client.get("/api/v1/organizations", headers=admin).json()]
+    assert slugs == ["alpha", "beta", "coalition"]
+    imp = client.get(f"/api/v1/contacts/imports/{world.import_id}", headers=admin).json()
+    assert (imp["organization"], imp["new_contacts"]) == ("alpha", 2)
+    partner_view = client.get(
+        f"/api/v1/contacts/imports/{world.import_id}", headers=bearer(world.alpha)
+    ).json()
+    assert partner_view["new_contacts"] is None  # would tell which phones others have
+
+
+def test_openapi_documents_the_admin_api(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert {"/api/v1/contacts/imports", "/api/v1/contacts.csv"} <= set(spec["paths"])
+    assert spec["components"]["securitySchemes"]["api_key"]["scheme"] == "bearer"
+    assert client.get("/docs").status_code == 200
