@@ -32,7 +32,7 @@ PG_ADMIN = os.environ.get(
     "TURNOUT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 RESULTS = Path(__file__).parent / "results"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "vip"
+SHARED = Path(__file__).resolve().parents[1] / "tests" / "data" / "vip"  # copies of ../shared/vip
 FEEDS = [SHARED / "sample_feed_v6_maricopa_2020.zip", SHARED / "sample_feed_v5.xml"]
 NOW = dt.datetime(2020, 10, 20, 12, tzinfo=dt.UTC)
 FIRST = [

@@ -17,7 +17,7 @@ from bot.voter.hours import parse_hours_text, parse_time
 from bot.voter.records import FeedError, FeedProblem, Hours, PollingPlace
 from bot.voter.vip import Feed, parse_feed
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "vip"
+SHARED = Path(__file__).resolve().parent / "data" / "vip"  # copies of ../shared/vip
 ALBEMARLE = SHARED / "sample_feed_v5.xml"
 MARICOPA = SHARED / "sample_feed_v6_maricopa_2020.zip"
 DATA = Path(__file__).resolve().parent / "data" / "vip"
