@@ -72,8 +72,10 @@ def _places(rt: Runtime, found: PlacesAnswer, language: str) -> LookupResult:
 
 
 def _fit(rt: Runtime, found: PlacesAnswer, source: str, language: str) -> str:
-    """As many places, with as much about each, as fit the answer's segment budget."""
-    for detail in ("full", "hours", "bare"):
+    """Places that fit the answer's segment budget: at least two to choose from when there
+    are two, then as much about each (hours before marks and links), then a third."""
+    options: list[tuple[int, int, int, list[str]]] = []
+    for rank, detail in enumerate(("bare", "hours", "full")):
         lines: list[str] = []
         for place in found.places:
             candidate = [*lines, _place_line(rt, place, language, detail)]
@@ -81,9 +83,9 @@ def _fit(rt: Runtime, found: PlacesAnswer, source: str, language: str) -> str:
             if count_segments(rt.render("polling.found", language, params)).segments > FOUND_BUDGET:
                 break
             lines = candidate
-        if lines:
-            return "\n".join(lines)
-    return _place_line(rt, found.places[0], language, "bare")  # over budget, but never empty
+        options.append((min(len(lines), 2), rank, len(lines), lines))
+    best = max(options)[3]
+    return "\n".join(best) or _place_line(rt, found.places[0], language, "bare")
 
 
 def _place_line(rt: Runtime, place: PlaceAnswer, language: str, detail: str) -> str:

@@ -18,7 +18,7 @@ from bot.voter.roll_import import import_voters
 from messages.segments import count_segments
 from tests.conftest import Signer
 from tests.test_webhook import bodies, fields
-from tests.voter_helpers import ALBEMARLE, NOW, ROLL, write_roll
+from tests.voter_helpers import ALBEMARLE, MARICOPA, NOW, ROLL, write_roll
 
 pytestmark = pytest.mark.db
 PHONE = "+12135550177"
@@ -160,3 +160,22 @@ def test_without_a_roll_the_elections_link_and_deadline(
     assert len(reply) == 1
     assert "https://voterstatus.sos.ca.gov/es" in reply[0]
     assert f"{deadline.month}/{deadline.day}/{deadline.year}" in reply[0]
+
+
+def test_maricopa_zip_in_spanish_gives_nearby_vote_centers(
+    post_signed: Signer, engine: Engine
+) -> None:
+    import_places(engine=engine, path=MARICOPA, now=NOW)
+    _say(post_signed, "Español")
+    reply = _say(post_signed, "¿Dónde puedo votar? Vivo en el 85201")
+    assert len(reply) == 1 and reply[0].startswith("Lugares donde puede votar:\n")
+    places = reply[0].split("\n")[1:-1]
+    assert 2 <= len(places) <= 3  # more places to choose from rather than more marks on one
+    assert places[0].startswith("MESA CONVENTION CENTER - BUILDING A, 263 N CENTER ST, MESA")
+    assert all(", AZ 85" in line and "de 6:00 a 19:00" in line for line in places)
+    # the feed gives no coordinates: places sit at their ZIP's centre, so no "0.0 millas"
+    assert all("millas" not in line for line in places)
+    assert reply[0].split("\n")[-1] == (
+        "Actualizado el 2020-08-04. Fuente: MARICOPA COUNTY BOARD OF ELECTIONS (VIP 04013)."
+    )
+    assert count_segments(reply[0]).segments <= 3

@@ -45,6 +45,7 @@ _PLACE_COLUMNS = [
         "zip",
         "lat",
         "lng",
+        "located_by",
         "is_polling_place",
         "is_vote_center",
         "is_early_voting",
@@ -266,7 +267,11 @@ def _answer(
         is_early_voting=any(r.is_early_voting for r in rows),
         is_drop_box=any(r.is_drop_box for r in rows),
         hours=_open_hours(windows, today, election_day),
-        miles=round(group.miles, 1) if group.miles is not None else None,
+        # A place the feed gave no coordinates for sits at its ZIP's centre: good enough to
+        # rank places, not to tell a voter "0.0 mi".
+        miles=round(group.miles, 1)
+        if group.miles is not None and all(r.located_by == "feed" for r in rows)
+        else None,
         # English is spoken at every US polling place; a list names the others.
         speaks_language=(language in spoken or language == "en") if spoken else None,
         accessible=next((r.accessible for r in rows if r.accessible is not None), None),
