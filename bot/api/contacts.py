@@ -13,25 +13,12 @@ from sqlmodel import Session, col, select
 
 from bot.api.deps import EngineDep, PrincipalDep, SessionDep, target_organization
 from bot.api.schemas import ContactPage, ContactPublic
+from bot.imports.columns import FIELDS
 from bot.imports.spreadsheet import csv_chunks
 from bot.models import Contact, Membership, Organization
 
 router = APIRouter(tags=["contacts"])
-COLUMNS = (
-    "organization",
-    "phone",
-    "first_name",
-    "last_name",
-    "zip",
-    "email",
-    "external_id",
-    "language",
-    "opted_in_at",
-    "consent_source",
-    "opted_out",
-    "created_at",
-    "updated_at",
-)
+COLUMNS = ("organization", *FIELDS, "opted_out", "created_at", "updated_at")
 CHUNK = 1000
 
 
