@@ -17,6 +17,7 @@ from bot.api import install as install_admin_api
 from bot.db import is_sqlite, make_async_engine, make_engine
 from bot.runtime import Runtime
 from bot.settings import Settings, get_settings
+from bot.voter.geo import zip_info
 from bot.webhook import router as twilio_router
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # Everything loaded at start-up (catalogs, language models, flows) lives as long as
         # the process: keep it out of the garbage collector's full passes, which would
         # otherwise pause every request in flight for tens of milliseconds.
+        zip_info("90057")  # load the offline ZIP table now, not inside a voter's request
         gc.collect()
         gc.freeze()
         yield
