@@ -37,6 +37,8 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from bot.imports.columns import FIELDS
+
 RESULTS = Path(__file__).parent / "results"
 PG_ADMIN = os.environ.get(
     "TURNOUT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -117,17 +119,7 @@ HEADER = (
     "OptInDate",
     "Source",
 )
-STAGED = (
-    "phone",
-    "first_name",
-    "last_name",
-    "zip",
-    "email",
-    "external_id",
-    "language",
-    "opted_in_at",
-    "consent_source",
-)
+STAGED = FIELDS  # the columns the importer stages
 BASELINE_TABLE = (
     "CREATE TABLE bench_baseline (id {pk}, phone VARCHAR(20) NOT NULL UNIQUE, "
     "first_name VARCHAR(100), last_name VARCHAR(100), zip VARCHAR(16), email VARCHAR(254), "

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
 
 
-def insert_for(session: Session, table: Any) -> Any:
-    """An INSERT that supports `on_conflict_do_nothing/do_update` for the session's database."""
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
+def upsert_insert(dialect: str | Connection, table: Any) -> Any:
+    """An INSERT supporting `on_conflict_do_nothing/do_update`, for a dialect name or the
+    database of a connection."""
+    name = dialect if isinstance(dialect, str) else dialect.dialect.name
+    module: Any = postgresql if name == "postgresql" else sqlite
     return module.insert(table)

@@ -21,9 +21,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, cast, select, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from bot.models import ConsentEvent, Contact, Conversation, InboundMessage, OutboundMessage
+from bot.sql import upsert_insert
 
 CONTACTS: Table = Contact.__table__  # type: ignore[attr-defined]
 CONSENT: Table = ConsentEvent.__table__  # type: ignore[attr-defined]
@@ -56,13 +57,8 @@ class ContactState:
             self.changes[name] = value
 
 
-def _insert(dialect: str, table: Table) -> Any:
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table)
-
-
 def _contact_upsert(dialect: str, channel: str) -> Any:
-    stmt = _insert(dialect, CONTACTS).values(
+    stmt = upsert_insert(dialect, CONTACTS).values(
         phone=bindparam("phone"),
         created_at=bindparam("now"),
         updated_at=bindparam("now"),
@@ -93,7 +89,7 @@ def _begin_statement(dialect: str, channel: str) -> Any:
         return upsert.returning(*columns, state.label("state"))
     contact = upsert.returning(*columns).cte("contact")
     inbound = (
-        _insert(dialect, INBOUND)
+        upsert_insert(dialect, INBOUND)
         .from_select(
             [*INBOUND_COLUMNS, "contact_id"],
             select(
@@ -115,7 +111,7 @@ def _begin_statement(dialect: str, channel: str) -> Any:
 def _insert_inbound(dialect: str) -> Any:
     values: dict[str, Any] = {name: bindparam(name) for name in (*INBOUND_COLUMNS, "contact_id")}
     return (
-        _insert(dialect, INBOUND)
+        upsert_insert(dialect, INBOUND)
         .values(values)
         .on_conflict_do_nothing(index_elements=["message_sid"])
         .returning(INBOUND.c.id)
@@ -154,7 +150,7 @@ def contact_update(columns: frozenset[str]) -> Any:
 
 @cache
 def _state_upsert(dialect: str) -> Any:
-    stmt = _insert(dialect, CONVERSATIONS).values(
+    stmt = upsert_insert(dialect, CONVERSATIONS).values(
         contact_id=bindparam("cid"),
         state=bindparam("state", type_=CONVERSATIONS.c.state.type),
         last_activity_at=bindparam("now"),

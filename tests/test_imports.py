@@ -29,7 +29,7 @@ from tests.partner_helpers import (
     run_file,
     start,
 )
-from tests.test_webhook import fields
+from tests.test_webhook import bodies, fields
 
 pytestmark = pytest.mark.db
 HEADER = "cell,first_name,last_name,zip,language,opt_in_date"
@@ -179,8 +179,11 @@ def test_an_opted_out_voter_stays_opted_out(
     alpha, _, _ = make_org(engine, "Alpha")
     beta, _, _ = make_org(engine, "Beta")
     run_file(engine, tmp_path, alpha, csv_text("phone,first_name", "2135550101,Ana"))
-    assert post_signed("/twilio/messages", fields("STOP", sender="+12135550101")).status_code == 200
-    assert post_signed("/twilio/messages", fields("ALTO", sender="+12135550109")).status_code == 200
+    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    stopped = bodies(post_signed("/twilio/messages", fields("STOP", sender="+12135550101")))
+    assert stopped == [rt.render("consent.stopped", "en")]
+    alto = bodies(post_signed("/twilio/messages", fields("ALTO", sender="+12135550109")))
+    assert alto == stopped  # a first text of ALTO: no language known yet, so the default
     lists = csv_text(
         "phone,first_name",
         "(213) 555-0101,Ana María",

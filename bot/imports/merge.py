@@ -42,12 +42,12 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateTable, DropTable
 
 from bot.imports.columns import FIELDS
 from bot.imports.copytext import copy_text
 from bot.models import ConsentEvent, Contact, Membership
+from bot.sql import upsert_insert
 
 CONTACTS: Table = Contact.__table__  # type: ignore[attr-defined]
 MEMBERSHIPS: Table = Membership.__table__  # type: ignore[attr-defined]
@@ -108,12 +108,6 @@ def drop_work_tables(conn: Connection) -> None:
     """Drop the temporary tables (a pooled connection outlives the import)."""
     for table in WORK_TABLES:
         conn.execute(DropTable(table, if_exists=True))
-
-
-def insert_for(conn: Connection, table: Table) -> Any:
-    """INSERT with on-conflict support for the connection's database."""
-    module: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return module.insert(table)
 
 
 def _sqlite_time(value: Any) -> Any:
@@ -189,7 +183,7 @@ def insert_contacts(conn: Connection, now: datetime) -> int:
         "created_at",
         "updated_at",
     ]
-    stmt = insert_for(conn, CONTACTS).from_select(columns, new)
+    stmt = upsert_insert(conn, CONTACTS).from_select(columns, new)
     result = conn.execute(
         stmt.on_conflict_do_nothing(index_elements=["phone"]),
         execution_options={"preserve_rowcount": True},
@@ -231,7 +225,7 @@ def resolve(conn: Connection, *, organization_id: int, import_id: int, dry_run: 
     conn.execute(_RESOLVE[dry_run], {"org": organization_id, "iid": import_id})
     if dry_run:
         conn.execute(
-            insert_for(conn, SEEN)
+            upsert_insert(conn, SEEN)
             .from_select(["phone"], select(B.phone).where(~func.coalesce(B.opted_out, False)))
             .on_conflict_do_nothing()
         )
@@ -307,7 +301,7 @@ def write(
         at,
         at,
     ).where(~B.opted_out, B.membership_id.is_(None))
-    insert = insert_for(conn, MEMBERSHIPS).from_select(member_columns, rows)
+    insert = upsert_insert(conn, MEMBERSHIPS).from_select(member_columns, rows)
     insert = insert.on_conflict_do_nothing(index_elements=["organization_id", "contact_id"])
     fixed = (
         literal("opt_in"),

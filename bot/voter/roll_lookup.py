@@ -8,11 +8,10 @@ per contact and day: at most `DAILY_LIMIT`, so that nobody walks the roll by tex
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import Connection, Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.sql import upsert_insert
 from bot.voter.answers import NextSteps, RegistrationAnswer
 from bot.voter.dob import parse_dob
 from bot.voter.elections import upcoming_election
@@ -77,8 +76,9 @@ def active_roll(conn: Connection) -> int | None:
 
 def _count_check(conn: Connection, contact_id: int, today: dt.date) -> int:
     """Count one more check today for the contact; returns today's count, this one included."""
-    module: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = module.insert(_CHECKS).values(contact_id=contact_id, checked_on=today, count=1)
+    statement = upsert_insert(conn, _CHECKS).values(
+        contact_id=contact_id, checked_on=today, count=1
+    )
     statement = statement.on_conflict_do_update(
         index_elements=["contact_id", "checked_on"], set_={"count": _CHECKS.c.count + 1}
     ).returning(_CHECKS.c.count)
