@@ -18,8 +18,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/turnout serve --host $(HOST) --port $(PORT) --demo
 
+## Stoplight Prism, for the Twilio contract test, installed under .tools/ (not globally).
+.tools/prism/.installed:
+	npm install --prefix .tools/prism --no-audit --no-fund @stoplight/prism-cli@5
+	touch $@
+
 ## The whole suite, on SQLite and PostgreSQL (PostgreSQL half skipped with a note if unreachable).
-test: $(STAMP)
+test: $(STAMP) .tools/prism/.installed
 	$(BIN)/pytest -n 2 -q
 
 lint: $(STAMP)

@@ -102,4 +102,5 @@ def chat(
 
 
 from bot import cli_partners as _cli_partners  # noqa: E402,F401  (registers org, contacts)
+from bot import cli_sends as _cli_sends  # noqa: E402,F401  (registers blasts, reminders)
 from bot import cli_voter as _cli_voter  # noqa: E402,F401  (registers places, voters, elections)

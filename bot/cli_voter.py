@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from sqlalchemy import Engine
 
+from bot.api.reminders import plan_in_transaction
 from bot.cli import app, console
 from bot.clock import utcnow
 from bot.db import make_engine
@@ -215,9 +216,11 @@ def elections_add(
     end = _date(early_voting_end, "--early-voting-end")
     if start and end and start > end:
         raise typer.BadParameter("starts after it ends", param_hint="--early-voting-start")
+    day = _date(date, "--date")
+    assert day is not None
     values = {
         "name": name.strip()[:200],
-        "date": _date(date, "--date"),
+        "date": day,
         "state": _state(state),
         "counties": list(county or []) or None,
         "polls_open": _time(polls_open, "--polls-open"),
@@ -233,9 +236,15 @@ def elections_add(
         "office_phone": county_office_phone,
         "office_url": county_office_url,
     }
+    now, zone = utcnow(), get_settings().timezone
     with _engine().begin() as conn:
-        election_id = save_election(conn, values=values, source="cli", now=utcnow())
+        election_id = save_election(conn, values=values, source="cli", now=now)
+        planned = plan_in_transaction(conn, day, default_zone=zone, now=now)
     console.print(f"[green]Saved[/green] election {election_id}: {name} on {date}.")
+    if planned:
+        console.print(
+            f"Planned {planned} reminder(s): `turnout reminders list --election-date {date}`."
+        )
 
 
 @elections_app.command("list")

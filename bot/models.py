@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -155,6 +155,9 @@ class Membership(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=16)
     opted_in_at: datetime | None = None  # when the organization collected the consent
     consent_source: str | None = Field(default=None, max_length=200)
+    # The organization's own labels, folded and between bars ("|volunteer|guide-es|"), so that
+    # a blast's audience can name a tag with one LIKE on either database.
+    tags: str | None = Field(default=None, max_length=500)
     # The last import that listed this membership: how an import tells a phone it already
     # saw in the same file, even across a resume. A marker, hence no foreign key.
     last_import_id: int | None = None
@@ -207,6 +210,84 @@ class ContactImportError(SQLModel, table=True):
     value: str | None = Field(default=None, max_length=200)
     problem: str = Field(max_length=500)
     rejected: bool  # true: the row was not imported; false: only this value was left out
+
+
+class Send(SQLModel, table=True):
+    """A blast, a test send, or one step of an election's reminder plan: what to say, to
+    whom, when. Its recipients are rows of the outbox, created when it starts."""
+
+    __tablename__ = "sends"
+    __table_args__ = (UniqueConstraint("election_date", "reminder", name="uq_send_reminder"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # blast, reminder, test
+    organization_id: int | None = Field(default=None, foreign_key="organizations.id", index=True)
+    parent_id: int | None = Field(default=None, foreign_key="sends.id")  # a test's blast
+    name: str = Field(max_length=200)
+    # scheduled -> sending -> done; paused (and resumed); cancelled
+    status: str = Field(max_length=16, index=True)
+    send_at: datetime = Field(index=True)
+    expires_at: datetime | None = None  # not worth sending after this (polls closed ...)
+    texts: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))  # lang -> text
+    message_key: str | None = Field(default=None, max_length=64)  # or a catalog message
+    templates: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))  # WhatsApp
+    audience: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    election_date: date | None = None  # reminders: the election they are for
+    reminder: str | None = Field(default=None, max_length=32)  # reminders: the plan's step
+    edited: bool = Field(default=False)  # an organizer set the time: the plan leaves it
+    recipients: int | None = None  # outbox rows created when it started
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One recipient of one send: pending -> claimed -> sending -> sent -> delivered /
+    undelivered / failed; or deferred (quiet hours), skipped (with the reason), review (in
+    doubt after a crash and Twilio could not say)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("send_id", "contact_id", name="uq_outbox_send_contact"),
+        Index("ix_outbox_due", "status", "available_at"),
+        Index("ix_outbox_send_status", "send_id", "status"),
+        Index("ix_outbox_contact_sending", "contact_id", "sending_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    send_id: int = Field(foreign_key="sends.id")
+    contact_id: int = Field(foreign_key="contacts.id")
+    language: str = Field(max_length=16)
+    zip: str | None = Field(default=None, max_length=16)  # for the time zone
+    listed: bool = Field(default=False)  # on a partner's list: consent to SMS
+    status: str = Field(max_length=16)
+    reason: str | None = Field(default=None, max_length=32)  # why skipped, failed or retried
+    available_at: datetime  # not before (deferral, retry backoff)
+    attempts: int = Field(default=0)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = None
+    channel: str | None = Field(default=None, max_length=16)  # chosen when sent
+    to_address: str | None = Field(default=None, max_length=64)
+    body: str | None = Field(default=None, sa_column=Column(Text))
+    content_sid: str | None = Field(default=None, max_length=64)
+    sending_at: datetime | None = None
+    sent_at: datetime | None = None
+    twilio_sid: str | None = Field(default=None, max_length=64, unique=True)
+    error_code: int | None = None
+    error_message: str | None = Field(default=None, max_length=300)
+    created_at: datetime
+    updated_at: datetime
+
+
+class SenderPace(SQLModel, table=True):
+    """The next free sending slot of one sender (a number, a messaging service, WhatsApp),
+    shared by every dispatcher so that together they keep the carrier's rate."""
+
+    __tablename__ = "sender_pace"
+
+    sender: str = Field(primary_key=True, max_length=64)
+    next_at: float  # Unix time of the next free slot
 
 
 from bot.voter import tables as _voter_tables  # noqa: E402,F401  (register the voter tables)

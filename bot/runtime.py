@@ -38,7 +38,7 @@ class Runtime:
                 f"TURNOUT_DEFAULT_LANGUAGE={settings.default_language!r} has no catalog; "
                 f"supported: {', '.join(catalogs.languages)}"
             )
-        params = _params(settings, catalogs)
+        params = operator_params(settings, catalogs)
         for code, key, segments, limit in catalogs.over_budget(params):
             log.warning(
                 "%s:%s takes %d SMS segments with these settings (budget %d); "
@@ -70,7 +70,7 @@ class Runtime:
         return text.strip()  # an empty optional variable ({next_step}) leaves no trailing space
 
 
-def _params(settings: Settings, catalogs: Catalogs) -> dict[str, Any]:
+def operator_params(settings: Settings, catalogs: Catalogs) -> dict[str, Any]:
     options = "\n".join(
         f"{i} {catalogs.by_language[code].name}" for i, code in enumerate(catalogs.languages, 1)
     )

@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 from datetime import time
 from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# What carriers let one sender send, messages a second (Twilio's figures for US senders;
+# a 10DLC campaign's real figure depends on its brand score: set TURNOUT_SEND_RATE).
+SENDER_RATES = {"long_code": 1.0, "toll_free": 3.0, "10dlc": 4.0, "short_code": 100.0}
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
 
@@ -46,6 +50,24 @@ class Settings(BaseSettings):
     import_batch_rows: int = Field(10_000, alias="TURNOUT_IMPORT_BATCH_ROWS", ge=1)
     timezone: str = Field("America/Los_Angeles", alias="TURNOUT_TIMEZONE")
 
+    # Sending (the dispatcher). The sender kind sets the pace carriers allow a sender;
+    # TURNOUT_SEND_RATE (messages a second, 0 = unpaced) overrides it, e.g. for a 10DLC
+    # campaign's own throughput. WhatsApp has its own rate.
+    sender_kind: Literal["long_code", "toll_free", "10dlc", "short_code"] = Field(
+        "long_code", alias="TURNOUT_SENDER_KIND"
+    )
+    send_rate: float | None = Field(None, alias="TURNOUT_SEND_RATE", ge=0)
+    whatsapp_rate: float = Field(20.0, alias="TURNOUT_WHATSAPP_RATE", ge=0)
+    send_concurrency: int = Field(100, alias="TURNOUT_SEND_CONCURRENCY", ge=1, le=1000)
+    send_max_attempts: int = Field(8, alias="TURNOUT_SEND_MAX_ATTEMPTS", ge=1)
+    # Coalition-wide: at most this many blasts a contact in 24 hours (election reminders
+    # and test sends are not counted).
+    blasts_per_day: int = Field(1, alias="TURNOUT_BLASTS_PER_DAY", ge=0)
+    cost_per_segment: float = Field(0.0083, alias="TURNOUT_COST_PER_SEGMENT", ge=0)
+    # How long a dispatcher holds a claimed or sending row before another may settle it (a
+    # row still `sending` after this is looked up at Twilio, never blindly sent again).
+    send_lease_seconds: float = Field(120.0, alias="TURNOUT_SEND_LEASE_SECONDS", gt=0)
+
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:
@@ -76,6 +98,13 @@ class Settings(BaseSettings):
         """The local hours inside which outbound messages may go, as (start, end)."""
         start, end = self.quiet_hours.split("-")
         return time.fromisoformat(start.zfill(5)), time.fromisoformat(end.zfill(5))
+
+    @property
+    def sms_rate(self) -> float:
+        """Messages a second for the SMS sender (0: unpaced)."""
+        if self.send_rate is not None:
+            return self.send_rate
+        return SENDER_RATES[self.sender_kind]
 
 
 @lru_cache

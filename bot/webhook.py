@@ -24,6 +24,7 @@ from bot.conversation import Inbound, handle_inbound
 from bot.db import is_sqlite
 from bot.phones import AddressError, parse_address
 from bot.runtime import Runtime
+from bot.sending import outbox
 from bot.status import StatusUpdate, handle_status
 
 router = APIRouter(prefix="/twilio", tags=["twilio"])
@@ -135,6 +136,7 @@ async def status_callback(request: Request) -> Response:
     if not status:
         raise HTTPException(400, "missing required field(s): MessageStatus")
     inbound_id, position = _query_int(request, "i"), _query_int(request, "n")
+    outbox_id = _query_int(request, "o")
     reply = (inbound_id, position) if inbound_id is not None and position is not None else None
     update = StatusUpdate(
         message_sid=fields["MessageSid"],
@@ -144,6 +146,16 @@ async def status_callback(request: Request) -> Response:
     )
 
     def work(conn: Connection) -> Any:
+        if outbox_id is not None:  # a blast's or reminder's message
+            metrics.STATUS_CALLBACKS.labels(update.status or "unknown").inc()
+            return outbox.callback(
+                conn,
+                outbox_id,
+                sid=update.message_sid,
+                status=update.status,
+                error_code=update.error_code,
+                now=utcnow(),
+            )
         with Session(bind=conn) as session:
             row = handle_status(session, update, reply, utcnow(), rt.settings.default_region)
             session.flush()

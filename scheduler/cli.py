@@ -4,9 +4,12 @@ the web app with the scheduler (so that `bot` never imports `scheduler`)."""
 from __future__ import annotations
 
 import contextlib
+import signal
+import time
 
 import typer
 import uvicorn
+from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine
 
 from bot.app import create_app
@@ -14,7 +17,7 @@ from bot.cli import app, configure_logging, console
 from bot.db import is_sqlite, make_engine
 from bot.migrate import upgrade
 from bot.settings import get_settings
-from scheduler.service import build_scheduler
+from scheduler.service import Sending, build_scheduler
 
 
 @app.command()
@@ -29,7 +32,12 @@ def serve(
     settings = get_settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    scheduler = None if no_scheduler else build_scheduler(engine, settings, blocking=False)
+    sending = None if no_scheduler else Sending.from_settings(engine, settings)
+    scheduler = (
+        None
+        if sending is None
+        else build_scheduler(engine, settings, blocking=False, sending=sending)
+    )
     if scheduler is not None:
         scheduler.start()
     if demo:
@@ -43,8 +51,10 @@ def serve(
             loop=event_loop(engine),
         )
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        if scheduler is not None and sending is not None:
+            sending.stop.set()  # a pass in progress stops claiming; what it holds is recorded
+            scheduler.shutdown(wait=True)
+            sending.role.release()
 
 
 @app.command("scheduler")
@@ -55,8 +65,44 @@ def run_scheduler() -> None:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     console.print("Scheduler running; Ctrl-C to stop.")
+    sending = Sending.from_settings(engine, settings)
+    scheduler = build_scheduler(engine, settings, blocking=True, sending=sending)
+    signal.signal(signal.SIGTERM, lambda *_: _stop(scheduler, sending))
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
-        build_scheduler(engine, settings, blocking=True).start()
+        scheduler.start()
+    sending.role.release()
+
+
+def _stop(scheduler: BaseScheduler, sending: Sending) -> None:
+    sending.stop.set()
+    scheduler.shutdown(wait=False)
+
+
+@app.command("dispatch")
+def dispatch(
+    until_idle: bool = typer.Option(
+        False, "--until-idle", help="Stop when nothing is due now and nothing is in flight."
+    ),
+) -> None:
+    """Start due sends and drain the outbox now, without the scheduler's timing (for
+    operators: send a blast at once; or run a dispatcher under your own supervisor)."""
+    configure_logging()
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    sending = Sending.from_settings(engine, settings)
+    try:
+        while True:
+            sending.plan_reminders()
+            sending.start_sends()
+            sending.dispatch()
+            if until_idle and not sending.busy():
+                break
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        sending.stop.set()
+    finally:
+        sending.role.release()
 
 
 def event_loop(engine: Engine) -> str:

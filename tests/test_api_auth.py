@@ -4,6 +4,7 @@ another organization's key, and its refusals say nothing about what they protect
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.api.blasts import PARTNER_AUDIENCE
 from bot.models import ApiKey
 from bot.partners import revoke_key
 from tests.partner_helpers import bearer, csv_text, finished, make_org, upload
@@ -20,7 +22,9 @@ pytestmark = pytest.mark.db
 UNAUTHENTICATED = {"detail": "missing, invalid or revoked API key"}
 FORBIDDEN = {"detail": "this needs a coalition admin's API key"}
 NOT_FOUND = {"detail": "not found"}
-ELECTION = {"name": "General Election", "date": "2026-11-03"}
+# Ahead of today, so that it has a reminder plan.
+ELECTION = {"name": "General Election", "date": (date.today() + timedelta(days=60)).isoformat()}
+BLAST = {"name": "alpha-secret-blast", "texts": {"en": "Alpha's secret words"}}
 LIST = csv_text("phone,first_name,last_name", "2135550101,Ana,Secretname", "2135550199,Bo,Li")
 
 
@@ -35,6 +39,8 @@ class World:
     beta: str
     import_id: int
     election_id: int
+    blast_id: int
+    reminder_id: int
     secrets: list[str] = field(default_factory=list)  # what must never reach Beta
 
 
@@ -55,6 +61,12 @@ def world(engine: Engine, client: TestClient) -> World:
     first_key = client.get("/api/v1/organizations/alpha/keys", headers=bearer(alpha)).json()[0]
     election = client.post("/api/v1/elections", headers=bearer(admin), json=ELECTION)
     assert election.status_code == 201, election.text
+    blast = client.post("/api/v1/blasts", headers=bearer(alpha), json=BLAST)
+    assert blast.status_code == 201, blast.text
+    plan = client.get(
+        f"/api/v1/elections/{election.json()['id']}/reminders", headers=bearer(admin)
+    ).json()
+    assert [step["reminder"] for step in plan] == ["eve", "morning"]
     secrets = [
         "alpha",
         "Alpha",
@@ -63,6 +75,8 @@ def world(engine: Engine, client: TestClient) -> World:
         "alpha-secret-list",
         alpha[:16],
         made["key"][:16],
+        "alpha-secret-blast",
+        "secret words",
     ]
     return World(
         admin,
@@ -72,6 +86,8 @@ def world(engine: Engine, client: TestClient) -> World:
         beta,
         started.json()["id"],
         election.json()["id"],
+        blast.json()["id"],
+        plan[0]["id"],
         secrets,
     )
 
@@ -83,6 +99,7 @@ class Case:
     path: str
     beta_status: int  # 403: coalition admins only; 404: Alpha's; 200: Beta's own view
     kwargs: dict[str, Any] = field(default_factory=dict)
+    detail: str | None = None  # a refusal's own message, when not the usual one
 
 
 def cases(w: World) -> dict[tuple[str, str], Case]:
@@ -97,6 +114,10 @@ def cases(w: World) -> dict[tuple[str, str], Case]:
         "files": {"file": ("x.csv", b"phone\n2135550150\n", "text/csv")},
     }
     imp = f"/api/v1/contacts/imports/{w.import_id}"
+    blast = f"/api/v1/blasts/{w.blast_id}"
+    plan = f"/api/v1/elections/{w.election_id}/reminders"
+    step = f"{plan}/{w.reminder_id}"
+    to_alpha = {"json": {**BLAST, "audience": {"organizations": ["alpha"]}}}
     return {
         ("GET", "/api/v1/me"): Case("/api/v1/me", 200),
         ("GET", "/api/v1/organizations"): Case("/api/v1/organizations", 403),
@@ -122,6 +143,32 @@ def cases(w: World) -> dict[tuple[str, str], Case]:
         ("GET", "/api/v1/elections"): Case("/api/v1/elections", 200),
         ("GET", "/api/v1/elections/{election_id}"): Case(f"/api/v1/elections/{w.election_id}", 200),
         ("POST", "/api/v1/elections"): Case("/api/v1/elections", 403, {"json": ELECTION}),
+        # ... and so are their reminder plans; only admins change them.
+        ("GET", "/api/v1/elections/{election_id}/reminders"): Case(plan, 200),
+        ("PATCH", "/api/v1/elections/{election_id}/reminders/{reminder_id}"): Case(
+            step, 403, {"json": {"texts": {"en": "Vote!"}}}
+        ),
+        **{
+            ("POST", f"/api/v1/elections/{{election_id}}/reminders/{{reminder_id}}/{action}"): (
+                Case(f"{step}/{action}", 403)
+            )
+            for action in ("pause", "resume", "cancel")
+        },
+        # Blasts: Beta lists its own; naming Alpha's list is refused whether it exists or not.
+        ("GET", "/api/v1/blasts"): Case("/api/v1/blasts", 200),
+        ("POST", "/api/v1/blasts"): Case("/api/v1/blasts", 403, to_alpha, PARTNER_AUDIENCE),
+        ("POST", "/api/v1/blasts/preview"): Case(
+            "/api/v1/blasts/preview", 403, to_alpha, PARTNER_AUDIENCE
+        ),
+        ("GET", "/api/v1/blasts/{blast_id}"): Case(blast, 404),
+        ("GET", "/api/v1/blasts/{blast_id}/preview"): Case(f"{blast}/preview", 404),
+        ("POST", "/api/v1/blasts/{blast_id}/test"): Case(
+            f"{blast}/test", 404, {"json": {"phone": "2135550150"}}
+        ),
+        **{
+            ("POST", f"/api/v1/blasts/{{blast_id}}/{action}"): Case(f"{blast}/{action}", 404)
+            for action in ("pause", "resume", "cancel")
+        },
     }
 
 
@@ -173,17 +220,27 @@ def test_another_organizations_key_learns_nothing(client: TestClient, world: Wor
     for (method, _), case in cases(world).items():
         response = call(client, method, case, bearer(world.beta))
         assert response.status_code == case.beta_status, (method, case.path, response.text)
-        if case.beta_status == 403:
+        if case.detail is not None:
+            assert response.json() == {"detail": case.detail}
+        elif case.beta_status == 403:
             assert response.json() == FORBIDDEN
         elif case.beta_status == 404:
             assert response.json() == NOT_FOUND
         leaked = [s for s in world.secrets if s in response.text]
         assert leaked == [], (method, case.path)
-    # Alpha's things are untouched: its key still works, its list still has both contacts.
+    # Alpha's things are untouched: its key still works, its list still has both contacts,
+    # its blast is still scheduled, the plan's first step too, and Beta made no blast.
     assert (
         client.get("/api/v1/contacts", headers=bearer(world.alpha)).json()["items"][1]["last_name"]
         == "Li"
     )
+    alpha_blast = client.get(f"/api/v1/blasts/{world.blast_id}", headers=bearer(world.alpha))
+    assert (alpha_blast.json()["status"], alpha_blast.json()["tests"]) == ("scheduled", [])
+    plan = client.get(
+        f"/api/v1/elections/{world.election_id}/reminders", headers=bearer(world.beta)
+    )
+    assert [(s["status"], s["texts"]) for s in plan.json()] == [("scheduled", None)] * 2
+    assert client.get("/api/v1/blasts", headers=bearer(world.beta)).json() == []
 
 
 def test_missing_and_forbidden_look_alike(client: TestClient, world: World) -> None:
@@ -192,6 +249,8 @@ def test_missing_and_forbidden_look_alike(client: TestClient, world: World) -> N
         ("/api/v1/contacts/imports/999999", f"/api/v1/contacts/imports/{world.import_id}"),
         ("/api/v1/organizations/nobody/keys", "/api/v1/organizations/alpha/keys"),
         ("/api/v1/contacts?organization=nobody", "/api/v1/contacts?organization=alpha"),
+        ("/api/v1/blasts/999999", f"/api/v1/blasts/{world.blast_id}"),
+        ("/api/v1/blasts/999999/preview", f"/api/v1/blasts/{world.blast_id}/preview"),
     ]:
         a, b = client.get(missing, headers=beta), client.get(theirs, headers=beta)
         assert (a.status_code, a.json(), dict(a.headers)) == (
@@ -202,6 +261,9 @@ def test_missing_and_forbidden_look_alike(client: TestClient, world: World) -> N
     revoked = client.post(f"/api/v1/keys/{world.alpha_key_id}/revoke", headers=beta)
     assert revoked.status_code == 404
     assert client.get("/api/v1/me", headers=bearer(world.alpha)).status_code == 200
+    for audience in ({"organizations": ["nobody"]}, {"organizations": ["alpha"]}):
+        a = client.post("/api/v1/blasts", headers=beta, json={**BLAST, "audience": audience})
+        assert (a.status_code, a.json()) == (403, {"detail": PARTNER_AUDIENCE})
 
 
 def test_the_coalition_admin_sees_everything(client: TestClient, world: World) -> None:
@@ -218,6 +280,8 @@ def test_the_coalition_admin_sees_everything(client: TestClient, world: World) -
         f"/api/v1/contacts/imports/{world.import_id}", headers=bearer(world.alpha)
     ).json()
     assert partner_view["new_contacts"] is None  # would tell which phones others have
+    blasts = client.get("/api/v1/blasts", headers=admin).json()
+    assert [(b["organization"], b["name"]) for b in blasts] == [("alpha", "alpha-secret-blast")]
 
 
 def test_openapi_documents_the_admin_api(client: TestClient) -> None:

@@ -40,6 +40,47 @@ PARAMS = {
     "where": "your county elections office",
     "places": "Mesa Community Center, 263 N Center St, Mesa AZ 85201. Open today 8:00-19:00.",
 }
+# The election reminders' and the blast footer's variables, at the lengths their budgets are
+# drafted for: a short coalition name and links of about 30 characters (the longer links above
+# take a 4th segment in some languages). Each language's own dates and place are checked below.
+REMINDER_PARAMS = {
+    **PARAMS,
+    "coalition": "Vote Together CA",
+    "registration_url": "https://vote.example.org/check",
+    "polling_url": "https://vote.example.org/where",
+    "election": "General Election",
+    "hours": "7:00 AM - 8:00 PM",  # a hyphen: an en dash is not GSM-7, English would go UCS-2
+    "close": "8:00 PM",
+    "early_end": "November 2",
+    "place": "Your polling place: Burton Barr Central Library, 1221 N Central Ave, Phoenix. ",
+}
+# The reminders as a texter gets them: the election date, the registration deadline and the end
+# of early voting written out in the texter's language (Babel's full and long formats)...
+REMINDER_DATES = {
+    "en": ("Tuesday, November 3, 2026", "October 19, 2026", "November 2, 2026"),
+    "es": ("martes, 3 de noviembre de 2026", "19 de octubre de 2026", "2 de noviembre de 2026"),
+    "zh": ("2026年11月3日星期二", "2026年10月19日", "2026年11月2日"),
+    "zh-Hant": ("2026年11月3日 星期二", "2026年10月19日", "2026年11月2日"),
+    "vi": ("Thứ Ba, 3 tháng 11, 2026", "19 tháng 10, 2026", "2 tháng 11, 2026"),
+    "ko": ("2026년 11월 3일 화요일", "2026년 10월 19일", "2026년 11월 2일"),
+    "tl": ("Martes, Nobyembre 3, 2026", "Oktubre 19, 2026", "Nobyembre 2, 2026"),
+    "hi": ("मंगलवार, 3 नवंबर 2026", "19 अक्टूबर 2026", "2 नवंबर 2026"),
+    "ja": ("2026年11月3日火曜日", "2026年10月19日", "2026年11月2日"),
+    "km": ("អង្គារ 3 វិច្ឆិកា 2026", "19 តុលា 2026", "2 វិច្ឆិកា 2026"),
+    "th": ("วันอังคารที่ 3 พฤศจิกายน ค.ศ. 2026", "19 ตุลาคม ค.ศ. 2026", "2 พฤศจิกายน ค.ศ. 2026"),
+}
+# ... and their polling place sentence made with the language's own reminders.place.
+REMINDER_PLACE = {"name": "Burton Barr Central Library", "address": "1221 N Central Ave, Phoenix"}
+REMINDER_KEYS = sorted(k for k in SENT_KEYS if k.startswith(("reminders.", "blasts.")))
+# Sent without the texter writing first: each must say how to opt out, with the carrier keyword.
+UNPROMPTED_KEYS = [
+    "reminders.registration_deadline",
+    "reminders.early_voting",
+    "reminders.eve",
+    "reminders.morning",
+    "reminders.closing",
+    "blasts.footer",
+]
 INVISIBLE = {
     "\u200b",
     "\u200c",
@@ -101,9 +142,32 @@ def test_every_message_fits_its_segment_budget(code: str) -> None:
     for key in SENT_KEYS:
         limit = budget(SOURCE[key])
         assert limit is not None, f"en:{key} has no 'Budget: N segments' comment"
-        rendered = CATALOGS.render(key, code, PARAMS)
+        params = REMINDER_PARAMS if key in REMINDER_KEYS else PARAMS
+        rendered = CATALOGS.render(key, code, params)
         info = count_segments(rendered)
         assert info.segments <= limit, f"{code}:{key}: {info.segments} segments > {limit}"
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_reminders_fit_their_budget_written_in_the_language(code: str) -> None:
+    date, deadline, early_end = REMINDER_DATES.get(code, REMINDER_DATES["en"])
+    written = {"date": date, "deadline": deadline, "early_end": early_end}
+    params = {**REMINDER_PARAMS, **REMINDER_PLACE, **written}
+    params["place"] = CATALOGS.render("reminders.place", code, params)
+    # the next sentence follows {place} directly: it ends with a space or a full stop
+    assert params["place"].endswith((" ", "。")), f"{code}:reminders.place"
+    for key in REMINDER_KEYS:
+        limit = budget(SOURCE[key])
+        info = count_segments(CATALOGS.render(key, code, params))
+        assert limit is not None and info.segments <= limit, (
+            f"{code}:{key}: {info.segments} segments > {limit}"
+        )
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_unprompted_messages_keep_the_stop_keyword(code: str) -> None:
+    for key in UNPROMPTED_KEYS:
+        assert "STOP" in CATALOGS.entry(key, code).text, f"{code}:{key} does not say STOP"
 
 
 def test_over_budget_reports_long_operator_values() -> None:

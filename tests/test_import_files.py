@@ -69,6 +69,7 @@ def read(
             "language",
             "opted_in_at",
             "consent_source",
+            "tags",
             "row",
             "count",
         )
@@ -242,6 +243,7 @@ def test_ngp_van_export(tmp_path: Path) -> None:
         "language": "es",
         "opted_in_at": None,
         "consent_source": "festival",
+        "tags": None,
         "row": 2,
         "count": 1,
     }
@@ -351,6 +353,7 @@ def test_repeats_in_a_file_merge_first_row_first(tmp_path: Path) -> None:
         "language": None,
         "opted_in_at": None,
         "consent_source": "festival",
+        "tags": None,
         "row": 2,
         "count": 3,
     }

@@ -1,10 +1,11 @@
-"""The admin API under /api/v1: organizations and keys, contact imports, contacts, elections."""
+"""The admin API under /api/v1: organizations and keys, contact imports, contacts, elections
+and their reminders, blasts."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from bot.api import contacts, elections, imports, organizations
+from bot.api import blasts, contacts, elections, imports, organizations, reminders
 from bot.api.deps import build_import_options
 from bot.api.errors import ApiError, render
 
@@ -13,6 +14,8 @@ router.include_router(organizations.router)
 router.include_router(imports.router)
 router.include_router(contacts.router)
 router.include_router(elections.router)
+router.include_router(reminders.router)
+router.include_router(blasts.router)
 
 
 def install(app: FastAPI) -> None:

@@ -13,8 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
+from bot.api.blasts import ContextDep
 from bot.api.deps import AdminDep, PrincipalDep, SessionDep
 from bot.api.errors import NotFound
+from bot.api.reminders import plan_in_transaction
 from bot.clock import utcnow
 from bot.voter.elections import list_elections, save_election
 from bot.voter.tables import Election
@@ -92,8 +94,12 @@ def election(election_id: int, _caller: PrincipalDep, session: SessionDep) -> El
 
 
 @router.post("/elections", response_model=ElectionPublic, status_code=201)
-def new_election(body: ElectionCreate, _admin: AdminDep, session: SessionDep) -> Election:
-    """Define an election, or update the one with this name and date (coalition admins)."""
+def new_election(
+    body: ElectionCreate, _admin: AdminDep, session: SessionDep, ctx: ContextDep
+) -> Election:
+    """Define an election, or update the one with this name and date (coalition admins); its
+    reminder plan is made (or moved with its dates) at once:
+    `GET /api/v1/elections/{id}/reminders`."""
     values = body.model_dump(mode="json", exclude_none=True)
     values.update(
         body.model_dump(
@@ -108,7 +114,9 @@ def new_election(body: ElectionCreate, _admin: AdminDep, session: SessionDep) ->
             exclude_none=True,
         )
     )
-    election_id = save_election(session.connection(), values=values, source="api", now=utcnow())
+    conn, now = session.connection(), utcnow()
+    election_id = save_election(conn, values=values, source="api", now=now)
+    plan_in_transaction(conn, body.date, default_zone=ctx.settings.timezone, now=now)
     found = session.get(Election, election_id)
     assert found is not None
     return found

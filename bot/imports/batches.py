@@ -14,16 +14,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from bot.imports.columns import FIELDS
+from bot.imports.columns import IMPORTED
 from bot.imports.normalize import Problem, RowNormalizer
 
 T = TypeVar("T")
-_WIDTH = len(FIELDS)
+_WIDTH = len(IMPORTED)
 
 
 @dataclass
 class Batch:
-    """Staged rows (FIELDS, then first row number and how many rows had that phone), the
+    """Staged rows (IMPORTED, then first row number and how many rows had that phone), the
     problems found, and how far into the file the batch ends."""
 
     staged: list[list[Any]] = field(default_factory=list)
@@ -36,10 +36,11 @@ class Batch:
 
 
 def _merge(into: list[Any], values: tuple[Any, ...]) -> None:
-    """A repeat of a phone in the same file: the first row wins, later rows fill its gaps."""
+    """A repeat of a phone in the same file: the first row wins, later rows fill its gaps
+    (no tags, "", is a gap too, as it is for a repeat in a later batch)."""
     into[-1] += 1
     for i in range(1, _WIDTH):
-        if into[i] is None and values[i] is not None:
+        if (into[i] is None and values[i] is not None) or (into[i] == "" and values[i]):
             into[i] = values[i]
 
 

@@ -1,6 +1,9 @@
 """Which column of a partner's file holds what: common headers, Spoke's and NGP VAN's exports,
 or an explicit mapping (`{"Their Header": "phone"}`).
 
+`FIELDS` are the values every list has (exports show them); `TAGS` is the organization's own
+labels, read when the file has such a column. `IMPORTED` is both, in the order rows are staged.
+
 Headers are compared folded: case, accents, spaces and punctuation do not matter, so
 `First Name`, `first_name`, `FirstName` and `firstName` are one header.
 """
@@ -23,6 +26,8 @@ FIELDS = (
     "opted_in_at",
     "consent_source",
 )
+TAGS = "tags"
+IMPORTED = (*FIELDS, TAGS)
 IGNORE = "ignore"
 # field → headers, best first: a file with both `Phone` and `CellPhone` (NGP VAN) is texted
 # at the cell. Home and work phones are not recognized: they are rarely textable.
@@ -117,6 +122,19 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "leadsource",
         "howcollected",
     ),
+    TAGS: (
+        "tags",
+        "tag",
+        "labels",
+        "label",
+        "groups",
+        "etiquetas",
+        "etiqueta",
+        "grupos",
+        "contacttags",
+        "campaigntags",
+        "activistcodes",
+    ),
 }
 _RANK = {
     header: (field, rank) for field, names in HEADERS.items() for rank, header in enumerate(names)
@@ -146,7 +164,7 @@ class Columns:
 
     def describe(self) -> dict[str, str]:
         """field → header, for the import's summary."""
-        return {field: self.name(field) for field in FIELDS if field in self.index}
+        return {field: self.name(field) for field in IMPORTED if field in self.index}
 
 
 def _explicit(header: list[str], mapping: Mapping[str, str]) -> dict[int, str]:
@@ -154,9 +172,9 @@ def _explicit(header: list[str], mapping: Mapping[str, str]) -> dict[int, str]:
     chosen: dict[int, str] = {}
     for name, target in mapping.items():
         field = target.strip().lower()
-        if field not in (*FIELDS, IGNORE):
+        if field not in (*IMPORTED, IGNORE):
             raise MappingProblem(
-                f"mapping {name!r}: unknown field {target!r}; fields are {', '.join(FIELDS)} "
+                f"mapping {name!r}: unknown field {target!r}; fields are {', '.join(IMPORTED)} "
                 f"or {IGNORE}"
             )
         if fold(name) not in folded:

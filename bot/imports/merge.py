@@ -12,6 +12,10 @@ statements merge them, the same on both databases:
    file's non-empty values (a row repeating a phone seen earlier in the same import only fills
    gaps, so the first row for a phone wins and re-importing a file changes nothing).
 
+Tags are the exception to "non-empty values only": a file with a tags column says what the
+organization's tags for each of its rows are, so they replace the membership's, an empty cell
+("" staged) clearing them. NULL staged (no tags column, or tags left out) leaves them alone.
+
 No statement here ever writes `contacts.opted_out`.
 """
 
@@ -44,7 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import CreateTable, DropTable
 
-from bot.imports.columns import FIELDS
+from bot.imports.columns import IMPORTED
 from bot.imports.copytext import copy_text
 from bot.models import ConsentEvent, Contact, Membership
 from bot.sql import upsert_insert
@@ -53,7 +57,7 @@ CONTACTS: Table = Contact.__table__  # type: ignore[attr-defined]
 MEMBERSHIPS: Table = Membership.__table__  # type: ignore[attr-defined]
 CONSENT: Table = ConsentEvent.__table__  # type: ignore[attr-defined]
 PROFILE = ("first_name", "last_name", "zip", "email", "external_id", "language")
-STAGED = (*FIELDS, "row_number", "rows")
+STAGED = (*IMPORTED, "row_number", "rows")
 RESOLVED = ("contact_id", "opted_out", "membership_id", "seen", "changed")
 _META = MetaData()
 
@@ -64,6 +68,7 @@ def _staged_columns() -> list[Column[Any]]:
         *(Column(f, String(254)) for f in PROFILE),
         Column("opted_in_at", DateTime(timezone=True)),
         Column("consent_source", String(200)),
+        Column("tags", String(500)),  # "" for none: see above
         Column("row_number", Integer),
         Column("rows", Integer),
     ]
@@ -194,9 +199,17 @@ def insert_contacts(conn: Connection, now: datetime) -> int:
 def _changed(repeat: str) -> str:
     """SQL: would this row change the membership `m`? A repeat within the import only fills
     gaps; a row from a new import overwrites with its non-empty values."""
-    fills = " OR ".join(f"(s.{f} IS NOT NULL AND m.{f} IS NULL)" for f in PROFILE)
+    fills = " OR ".join(
+        [
+            *(f"(s.{f} IS NOT NULL AND m.{f} IS NULL)" for f in PROFILE),
+            "(s.tags IS NOT NULL AND s.tags <> '' AND m.tags IS NULL)",
+        ]
+    )
     overwrites = " OR ".join(
-        f"(s.{f} IS NOT NULL AND (m.{f} IS NULL OR m.{f} <> s.{f}))" for f in PROFILE
+        [
+            *(f"(s.{f} IS NOT NULL AND (m.{f} IS NULL OR m.{f} <> s.{f}))" for f in PROFILE),
+            "(s.tags IS NOT NULL AND COALESCE(m.tags, '') <> s.tags)",
+        ]
     )
     return f"CASE WHEN m.id IS NULL THEN NULL WHEN {repeat} THEN ({fills}) ELSE ({overwrites}) END"
 
@@ -287,6 +300,7 @@ def write(
         *PROFILE,
         "opted_in_at",
         "consent_source",
+        "tags",
         "last_import_id",
         "created_at",
         "updated_at",
@@ -297,6 +311,7 @@ def write(
         *(B[f] for f in PROFILE),
         B.opted_in_at,
         B.consent_source,
+        _staged_tags(),
         literal(import_id),
         at,
         at,
@@ -339,12 +354,22 @@ def write(
     )
 
 
+def _staged_tags() -> Any:
+    """The batch's tags as stored: "" (none) is NULL."""
+    return func.nullif(B.tags, "")
+
+
 def _update_memberships(conn: Connection, *, import_id: int, at: Any) -> None:
     repeat = M.last_import_id.is_not_distinct_from(import_id)
     values: dict[str, Any] = {
         f: case((repeat, func.coalesce(M[f], B[f])), else_=func.coalesce(B[f], M[f]))
         for f in PROFILE
     }
+    values["tags"] = case(
+        (B.tags.is_(None), M.tags),
+        (repeat, func.coalesce(M.tags, _staged_tags())),
+        else_=_staged_tags(),
+    )
     values["last_import_id"] = import_id
     values["updated_at"] = case((B.changed, at), else_=M.updated_at)
     conn.execute(

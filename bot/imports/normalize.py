@@ -3,6 +3,10 @@
 A row is rejected (not imported) when its phone is unusable, its opt-in date cannot be read or
 is missing, or its cells do not line up with the header. A bad optional value (ZIP, email,
 language, ...) only leaves that value out; both are reported with the row and column.
+
+Tags, when the file has a tags column, are staged as stored ("|a|b|"), as "" for a row that
+has none (the file's tags replace the membership's: none is an answer), and as None when they
+were left out (the membership keeps its tags).
 """
 
 from __future__ import annotations
@@ -13,14 +17,23 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
-from bot.imports.columns import FIELDS, Columns
+from bot.imports.columns import IMPORTED, TAGS, Columns
 from bot.imports.languages import LanguageNames, LanguageProblem
 from bot.imports.phones import PhoneNormalizer, PhoneProblem
+from bot.sending.sends import tags_value
 
-Values = tuple[str | datetime | None, ...]  # in FIELDS order
+Values = tuple[str | datetime | None, ...]  # in IMPORTED order
 US_POSTAL = frozenset({"US", "PR", "VI", "GU", "AS", "MP"})
 PLACEHOLDERS = frozenset({"null", "none", "n/a", "#n/a", "nan", "-", "--", "#value!", "#ref!"})
-LIMITS = {"first_name": 100, "last_name": 100, "external_id": 64, "consent_source": 200}
+LIMITS = {
+    "first_name": 100,
+    "last_name": 100,
+    "external_id": 64,
+    "consent_source": 200,
+    TAGS: 500,
+}
+_SOURCE_AT, _TAGS_AT = IMPORTED.index("consent_source"), IMPORTED.index(TAGS)
+_TAG_SEPARATORS = re.compile(r"[,;|]")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
 _SCIENTIFIC = re.compile(r"\d+(?:[.,]\d+)?[eE]\+?\d+")
 _DATE_FORMATS = (
@@ -136,6 +149,15 @@ def _words(field: str) -> Callable[[str], str]:
     return lambda raw: _limited(" ".join(raw.split()), field)
 
 
+def tags(value: str) -> str:
+    """A cell's tags as a membership stores them: separated by commas, semicolons or pipes,
+    each folded (`Guide ES` is `guide-es`), sorted, between bars; "" when there are none."""
+    stored = tags_value(_TAG_SEPARATORS.split(value)) or ""
+    if len(stored) > LIMITS[TAGS]:
+        raise ValueProblem(f"longer than {LIMITS[TAGS]} characters once folded")
+    return stored
+
+
 def _blank(raw: str) -> bool:
     # Placeholders are short: most values skip the lowercase copy.
     return not raw or (len(raw) <= 7 and raw.lower() in PLACEHOLDERS)
@@ -159,6 +181,7 @@ class RowNormalizer:
         self.width = len(columns.header)
         self.phone_at = columns.index["phone"]
         self.when_at = columns.index.get("opted_in_at", -1)
+        self.tags_at = columns.index.get(TAGS, -1)
         converters: dict[str, Callable[[str], str | None]] = {
             "first_name": _words("first_name"),
             "last_name": _words("last_name"),
@@ -169,7 +192,7 @@ class RowNormalizer:
             "consent_source": _words("consent_source"),
         }
         self.optional = [
-            (FIELDS.index(f), i, converters[f], f)
+            (IMPORTED.index(f), i, converters[f], f)
             for f, i in columns.index.items()
             if f in converters
         ]
@@ -203,6 +226,7 @@ class RowNormalizer:
             None,
             when,
             None,
+            None,
         ]
         for position, index, convert, field in self.optional:
             if index >= count or not (value := cells[index].strip()):
@@ -212,11 +236,23 @@ class RowNormalizer:
                     values[position] = convert(value)
                 except (ValueProblem, LanguageProblem) as exc:
                     problems.append(self._problem(number, field, value, f"{exc}; left out", False))
+        if (at := self.tags_at) >= 0:
+            raw = cells[at].strip() if at < count else ""
+            values[_TAGS_AT] = self._tags(number, raw, problems)
         if phone is None or when is None:
             return None, problems
-        if values[-1] is None:
-            values[-1] = self.default_source
+        if values[_SOURCE_AT] is None:
+            values[_SOURCE_AT] = self.default_source
         return tuple(values), problems
+
+    def _tags(self, number: int, raw: str, problems: list[Problem]) -> str | None:
+        if _blank(raw):
+            return ""
+        try:
+            return tags(raw)
+        except ValueProblem as exc:
+            problems.append(self._problem(number, TAGS, raw, f"{exc}; left out", False))
+            return None
 
     def _when(self, number: int, raw: str, problems: list[Problem]) -> datetime | None:
         if _blank(raw):

@@ -1,0 +1,602 @@
+"""The outbox's state changes, each a short transaction the dispatcher makes:
+
+    claim    pending/deferred rows that are due  -> claimed (by one dispatcher, with a lease)
+    prepare  claimed -> skipped (opted out, frequency cap, no channel, expired, ...)
+                     -> deferred (quiet hours in the recipient's time zone)
+                     -> sending (channel and text chosen; written BEFORE Twilio is called)
+    record   sending -> sent (Twilio's SID) / pending again (retry with backoff) / failed
+    recover  claimed with an expired lease -> pending (nothing was sent)
+             sending with an expired lease -> asked of Twilio: sent, or pending, or review
+
+On PostgreSQL several dispatchers claim with FOR UPDATE SKIP LOCKED, and the frequency cap
+locks the recipients' contact rows while it counts, so two dispatchers cannot both send a
+voter their one blast of the day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Table, bindparam, func, select, update
+
+from bot.channels import SendResult
+from bot.consent import load_contact, opt_out, save
+from bot.senders import IN_DOUBT, NOT_SENT, Outgoing
+from bot.sending import rules
+from bot.sending.render import Renderer
+from bot.sending.sends import CONTACTS, IN_FLIGHT, OUTBOX, SENDS, WAITING
+from bot.settings import Settings
+
+# Twilio errors that end a message for good, and what they mean for the contact.
+UNSUBSCRIBED = 21610  # replied STOP to the carrier: opted out, everywhere
+INVALID_NUMBER = 21211
+FILTERED = 30007  # the carrier filtered it as spam: report it, do not retry
+WHATSAPP_WINDOW_CLOSED = 63016
+# Statuses a row takes once it has reached Twilio (counted by the frequency cap).
+REACHED = ("sending", "sent", "delivered", "undelivered", "review")
+BACKOFF_CAP = 300.0  # seconds
+SKIPPED = "skipped"  # a SendResult status: not sent, for the reason in error_message
+
+
+@dataclass(frozen=True)
+class Job:
+    """One message ready to go: its outbox row, what to create, and its channel."""
+
+    outbox_id: int
+    message: Outgoing
+    send_id: int
+    contact_id: int
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What `prepare` decided for a claimed batch."""
+
+    jobs: list[Job]
+    skipped: Counter[str]
+    deferred: int
+
+
+def _dialect(conn: Connection) -> str:
+    return conn.dialect.name
+
+
+def claim(
+    conn: Connection, *, worker: str, now: dt.datetime, limit: int, lease: dt.timedelta
+) -> list[int]:
+    """Claim up to `limit` due rows of running sends for this worker; returns their ids."""
+    o, s = OUTBOX.c, SENDS.c
+    due = (
+        select(o.id)
+        .join(SENDS, s.id == o.send_id)
+        .where(o.status.in_(WAITING), o.available_at <= now, s.status == "sending")
+        .order_by(o.available_at, o.id)
+        .limit(limit)
+    )
+    if _dialect(conn) == "postgresql":
+        due = due.with_for_update(of=OUTBOX, skip_locked=True)
+    claimed = conn.execute(
+        update(OUTBOX)
+        .where(o.id.in_(due.scalar_subquery()))
+        .values(status="claimed", claimed_by=worker, lease_until=now + lease, updated_at=now)
+        .returning(o.id)
+    )
+    return sorted(int(i) for i in claimed.scalars())
+
+
+def _blasts_today(conn: Connection, contact_ids: Sequence[int], since: dt.datetime) -> Counter[int]:
+    """Blasts that reached each contact since `since` (the frequency cap's count)."""
+    if not contact_ids:
+        return Counter()
+    o, s = OUTBOX.c, SENDS.c
+    rows = conn.execute(
+        select(o.contact_id, func.count())
+        .join(SENDS, s.id == o.send_id)
+        .where(
+            o.contact_id.in_(contact_ids),
+            o.sending_at >= since,
+            o.status.in_(REACHED),
+            s.kind == "blast",
+        )
+        .group_by(o.contact_id)
+    )
+    return Counter({int(cid): int(n) for cid, n in rows})
+
+
+def prepare(
+    conn: Connection,
+    ids: Sequence[int],
+    *,
+    settings: Settings,
+    renderer: Renderer,
+    available: frozenset[str],
+    now: dt.datetime,
+    lease: dt.timedelta,
+    status_url: str | None,
+) -> Prepared:
+    """Check every rule for claimed rows and write the outcome: skipped, deferred, or
+    sending with the channel and text chosen. Returns the messages to send now."""
+    if not ids:
+        return Prepared([], Counter(), 0)
+    o, s, c = OUTBOX.c, SENDS.c, CONTACTS.c
+    query = (
+        select(
+            o.id,
+            o.send_id,
+            o.contact_id,
+            o.language,
+            o.zip,
+            o.listed,
+            o.reason,
+            s.kind,
+            s.status.label("send_status"),
+            s.expires_at,
+            s.templates,
+            c.phone,
+            c.opted_out,
+            c.timezone,
+            c.sms_last_inbound_at,
+            c.whatsapp_last_inbound_at,
+        )
+        .join(SENDS, s.id == o.send_id)
+        .join(CONTACTS, c.id == o.contact_id)
+        .where(o.id.in_(ids), o.status == "claimed")
+        .order_by(o.id)
+    )
+    rows = list(conn.execute(query))
+    contact_ids = sorted({int(r.contact_id) for r in rows})
+    if _dialect(conn) == "postgresql":  # hold the recipients while the cap counts
+        conn.execute(
+            select(c.id).where(c.id.in_(contact_ids)).order_by(c.id).with_for_update()
+        ).all()
+        opted = set(
+            conn.execute(select(c.id).where(c.id.in_(contact_ids), c.opted_out.is_(True)))
+            .scalars()
+            .all()
+        )
+    else:
+        opted = {int(r.contact_id) for r in rows if r.opted_out}
+    sent_today = _blasts_today(conn, contact_ids, now - dt.timedelta(days=1))
+    start, end = settings.allowed_hours
+    sends: dict[int, Any] = {}
+    jobs: list[Job] = []
+    skips: list[dict[str, Any]] = []
+    defers: list[dict[str, Any]] = []
+    sending: list[dict[str, Any]] = []
+    for row in rows:
+        send = sends.get(row.send_id)
+        if send is None:
+            send = sends[row.send_id] = conn.execute(select(SENDS).where(s.id == row.send_id)).one()
+        skip: str | None = None
+        if row.send_status == "cancelled":
+            skip = "cancelled"
+        elif row.contact_id in opted:
+            skip = "opted_out"
+        elif row.expires_at is not None and now >= row.expires_at:
+            skip = "expired"
+        if skip:
+            skips.append({"b_i": row.id, "b_reason": skip})
+            continue
+        if row.kind != "test":
+            tz = rules.contact_zone(
+                contact_zone_name=row.timezone,
+                zip_code=row.zip,
+                phone=row.phone,
+                election_zone_name=None,
+                default_zone_name=settings.timezone,
+                now=now,
+            )
+            opening = rules.next_allowed(now, tz, start, end)
+            if opening is not None:
+                if row.expires_at is not None and opening >= row.expires_at:
+                    skips.append({"b_i": row.id, "b_reason": "expired"})
+                else:
+                    defers.append({"b_i": row.id, "b_at": opening})
+                continue
+        if row.kind == "blast" and sent_today[row.contact_id] >= settings.blasts_per_day:
+            skips.append({"b_i": row.id, "b_reason": "frequency_cap"})
+            continue
+        route = rules.route(
+            sms_last_inbound=row.sms_last_inbound_at,
+            whatsapp_last_inbound=row.whatsapp_last_inbound_at,
+            has_sms_consent=bool(row.listed) or row.kind == "test",
+            template=(row.templates or {}).get(row.language),
+            available=available,
+            now=now,
+            sms_only=row.reason == "whatsapp_window",
+        )
+        if route.channel is None:
+            skips.append({"b_i": row.id, "b_reason": route.skip})
+            continue
+        body = None if route.content_sid else renderer.body(conn, send, row.language)
+        if body is None and route.content_sid is None:
+            skips.append({"b_i": row.id, "b_reason": "no_text"})
+            continue
+        if row.kind == "blast":
+            sent_today[row.contact_id] += 1
+        callback = f"{status_url}?o={row.id}" if status_url else None
+        message = Outgoing(row.phone, route.channel, body, route.content_sid, None, callback)
+        jobs.append(Job(int(row.id), message, int(row.send_id), int(row.contact_id)))
+        sending.append(
+            {
+                "b_i": row.id,
+                "b_channel": route.channel,
+                "b_to": row.phone,
+                "b_body": body,
+                "b_content": route.content_sid,
+            }
+        )
+    _write(
+        conn,
+        skips,
+        {"status": "skipped", "reason": bindparam("b_reason"), "lease_until": None},
+        now,
+    )
+    _write(
+        conn,
+        defers,
+        {
+            "status": "deferred",
+            "reason": "quiet_hours",
+            "available_at": bindparam("b_at"),
+            "claimed_by": None,
+            "lease_until": None,
+        },
+        now,
+    )
+    _write(
+        conn,
+        sending,
+        {
+            "status": "sending",
+            "channel": bindparam("b_channel"),
+            "to_address": bindparam("b_to"),
+            "body": bindparam("b_body"),
+            "content_sid": bindparam("b_content"),
+            "sending_at": now,
+            "lease_until": now + lease,
+        },
+        now,
+    )
+    return Prepared(jobs, Counter(str(x["b_reason"]) for x in skips), len(defers))
+
+
+def _write(
+    conn: Connection, rows: list[dict[str, Any]], values: dict[str, Any], now: dt.datetime
+) -> None:
+    """One executemany UPDATE of outbox rows by id (`i`), with per-row bound values."""
+    if not rows:
+        return
+    statement = (
+        update(OUTBOX).where(OUTBOX.c.id == bindparam("b_i")).values(**values, updated_at=now)
+    )
+    conn.execute(statement, rows)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a send attempt came to, to be recorded."""
+
+    job: Job
+    result: SendResult
+    at: dt.datetime
+
+
+def backoff(attempts: int) -> float:
+    """Seconds to wait before the next try: exponential with jitter, capped."""
+    jitter = random.uniform(0.5, 1.0)  # noqa: S311  (spreading retries, not a secret)
+    return float(min(BACKOFF_CAP, 2.0 ** min(attempts, 10)) * jitter)
+
+
+def record(
+    conn: Connection, outcomes: Iterable[Outcome], *, settings: Settings, now: dt.datetime
+) -> Counter[str]:
+    """Write what Twilio answered: SIDs, retries with backoff, failures; 21610 opts the
+    contact out everywhere. Only rows still `sending` change (a status callback may have
+    moved one along already). Returns counts by outcome."""
+    sent: list[dict[str, Any]] = []
+    retry: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    fallback: list[dict[str, Any]] = []
+    opted_out: list[tuple[int, str]] = []
+    skipped: list[dict[str, Any]] = []
+    tally: Counter[str] = Counter()
+    for outcome in outcomes:
+        result, job = outcome.result, outcome.job
+        if result.status == SKIPPED:
+            skipped.append({"b_i": job.outbox_id, "b_reason": result.error_message})
+            tally["skipped"] += 1
+        elif result.sid:
+            sent.append({"b_i": job.outbox_id, "b_sid": result.sid, "b_at": outcome.at})
+            tally["sent"] += 1
+        elif result.status == IN_DOUBT:
+            tally["in_doubt"] += 1  # left `sending`: reconciled once its lease ends
+        elif result.retryable or result.status == NOT_SENT:
+            retry.append(
+                {
+                    "b_i": job.outbox_id,
+                    "b_code": result.error_code,
+                    "b_msg": (result.error_message or "")[:300],
+                    "b_at": now,  # replaced below
+                }
+            )
+            tally["retry"] += 1
+        elif result.error_code == WHATSAPP_WINDOW_CLOSED and job.message.channel == "whatsapp":
+            fallback.append({"b_i": job.outbox_id, "b_msg": (result.error_message or "")[:300]})
+            tally["whatsapp_window"] += 1
+        else:
+            failed.append(
+                {
+                    "b_i": job.outbox_id,
+                    "b_code": result.error_code,
+                    "b_msg": (result.error_message or "")[:300],
+                    "b_reason": _reason(result.error_code),
+                }
+            )
+            if result.error_code == UNSUBSCRIBED:
+                opted_out.append((job.outbox_id, job.message.channel))
+            tally["failed"] += 1
+    o = OUTBOX.c
+    still_sending = o.status == "sending"
+    if sent:
+        conn.execute(
+            update(OUTBOX)
+            .where(o.id == bindparam("b_i"), still_sending)
+            .values(
+                status="sent",
+                twilio_sid=bindparam("b_sid"),
+                sent_at=bindparam("b_at"),
+                lease_until=None,
+                updated_at=now,
+            ),
+            sent,
+        )
+    if retry:
+        attempts = dict(
+            conn.execute(select(o.id, o.attempts).where(o.id.in_([r["b_i"] for r in retry]))).all()
+        )
+        for r in retry:
+            tried = int(attempts.get(r["b_i"], 0)) + 1
+            r["b_n"] = tried
+            r["b_at"] = now + dt.timedelta(seconds=backoff(tried))
+        again = [r for r in retry if r["b_n"] < settings.send_max_attempts]
+        spent = [r for r in retry if r["b_n"] >= settings.send_max_attempts]
+        if again:
+            conn.execute(
+                update(OUTBOX)
+                .where(o.id == bindparam("b_i"), still_sending)
+                .values(
+                    status="pending",
+                    reason="retry",
+                    attempts=bindparam("b_n"),
+                    available_at=bindparam("b_at"),
+                    error_code=bindparam("b_code"),
+                    error_message=bindparam("b_msg"),
+                    claimed_by=None,
+                    lease_until=None,
+                    sending_at=None,
+                    updated_at=now,
+                ),
+                again,
+            )
+        for r in spent:
+            failed.append({**r, "b_reason": "retries_exhausted"})
+    if fallback:
+        conn.execute(
+            update(OUTBOX)
+            .where(o.id == bindparam("b_i"), still_sending)
+            .values(
+                status="pending",
+                reason="whatsapp_window",
+                error_code=WHATSAPP_WINDOW_CLOSED,
+                error_message=bindparam("b_msg"),
+                claimed_by=None,
+                lease_until=None,
+                sending_at=None,
+                updated_at=now,
+            ),
+            fallback,
+        )
+    if failed:
+        conn.execute(
+            update(OUTBOX)
+            .where(o.id == bindparam("b_i"), still_sending)
+            .values(
+                status="failed",
+                reason=bindparam("b_reason"),
+                error_code=bindparam("b_code"),
+                error_message=bindparam("b_msg"),
+                lease_until=None,
+                updated_at=now,
+            ),
+            [{k: r[k] for k in ("b_i", "b_reason", "b_code", "b_msg")} for r in failed],
+        )
+    if skipped:
+        conn.execute(
+            update(OUTBOX)
+            .where(o.id == bindparam("b_i"), still_sending)
+            .values(
+                status="skipped",
+                reason=bindparam("b_reason"),
+                sending_at=None,
+                lease_until=None,
+                updated_at=now,
+            ),
+            skipped,
+        )
+    for outbox_id, channel in opted_out:
+        carrier_opt_out(conn, outbox_id, channel, now)
+    return tally
+
+
+def _reason(code: int | None) -> str:
+    return {
+        UNSUBSCRIBED: "opted_out",
+        INVALID_NUMBER: "invalid_number",
+        FILTERED: "filtered",
+        WHATSAPP_WINDOW_CLOSED: "whatsapp_window",
+    }.get(code or 0, "twilio_error")
+
+
+def carrier_opt_out(conn: Connection, outbox_id: int, channel: str, now: dt.datetime) -> None:
+    """Twilio says the recipient unsubscribed (21610): opt them out everywhere."""
+    contact_id = conn.execute(
+        select(OUTBOX.c.contact_id).where(OUTBOX.c.id == outbox_id)
+    ).scalar_one()
+    contact = load_contact(conn, int(contact_id))
+    if contact is None or contact.opted_out:
+        return
+    opt_out(
+        contact, channel=channel, source="carrier", text=f"Twilio error {UNSUBSCRIBED}", now=now
+    )
+    save(conn, contact, now)
+
+
+def release_expired_claims(conn: Connection, now: dt.datetime) -> int:
+    """Claimed rows whose dispatcher died before deciding: nothing was sent; due again."""
+    result = conn.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.status == "claimed", OUTBOX.c.lease_until < now)
+        .values(status="pending", claimed_by=None, lease_until=None, updated_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
+def in_doubt(conn: Connection, now: dt.datetime, limit: int) -> list[Any]:
+    """Rows left `sending` past their lease: the dispatcher died (or timed out) after it
+    may have reached Twilio."""
+    o = OUTBOX.c
+    query = (
+        select(o.id, o.channel, o.to_address, o.body, o.content_sid, o.sending_at, o.send_id)
+        .where(o.status == "sending", o.lease_until < now)
+        .order_by(o.id)
+        .limit(limit)
+    )
+    return list(conn.execute(query))
+
+
+def resolve(
+    conn: Connection,
+    outbox_id: int,
+    decision: Literal["found", "resend", "review"],
+    *,
+    now: dt.datetime,
+    sid: str | None = None,
+) -> bool:
+    """Settle one row in doubt: Twilio has it ("found", with its SID), or it never reached
+    Twilio ("resend": due again), or nobody can tell ("review": a person decides). Returns
+    whether the row changed (a status callback may have settled it first)."""
+    o = OUTBOX.c
+    where = (o.id == outbox_id) & (o.status == "sending")
+    values: dict[str, Any]
+    if decision == "found":
+        values = {"status": "sent", "twilio_sid": sid, "sent_at": now, "reason": "recovered"}
+    elif decision == "resend":
+        values = {"status": "pending", "reason": "reconciled", "sending_at": None}
+    else:
+        values = {"status": "review", "reason": "in_doubt"}
+    values |= {"lease_until": None, "claimed_by": None, "updated_at": now}
+    return bool(conn.execute(update(OUTBOX).where(where).values(**values)).rowcount)
+
+
+def extend_lease(conn: Connection, outbox_id: int, until: dt.datetime, now: dt.datetime) -> None:
+    """Try again later to settle a row in doubt."""
+    conn.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.id == outbox_id, OUTBOX.c.status == "sending")
+        .values(lease_until=until, updated_at=now)
+    )
+
+
+def open_rows(conn: Connection) -> int:
+    """Rows still waiting or in flight (for tests and the dispatcher's idle check)."""
+    query = select(func.count()).where(OUTBOX.c.status.in_(WAITING + IN_FLIGHT))
+    return int(conn.execute(query).scalar_one())
+
+
+def outbox_table() -> Table:
+    """The outbox table (for callers that build their own queries)."""
+    return OUTBOX
+
+
+# Twilio's message statuses, as the outbox counts them.
+TWILIO_STATUS = {
+    "accepted": "sent",
+    "scheduled": "sent",
+    "queued": "sent",
+    "sending": "sent",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+    "canceled": "failed",
+}
+# The outbox's statuses in the order a row moves; a late callback never moves one back.
+RANK = {
+    "pending": 0,
+    "deferred": 0,
+    "claimed": 1,
+    "sending": 2,
+    "review": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+}
+
+
+def callback(
+    conn: Connection,
+    outbox_id: int,
+    *,
+    sid: str,
+    status: str,
+    error_code: int | None,
+    now: dt.datetime,
+) -> str | None:
+    """Apply a status callback to the outbox row it names (`?o=` on its StatusCallback URL);
+    returns the row's new status, or None when the callback does not fit the row.
+
+    A callback proves the message exists at Twilio, so a row in doubt (`sending`, `review`)
+    takes its SID. 21610 opts the contact out; 30007 (filtered as spam) is a failure to
+    report; 63016 (WhatsApp free text outside the window) goes again by SMS when it can.
+    """
+    o = OUTBOX.c
+    row = conn.execute(
+        select(o.status, o.twilio_sid, o.channel).where(o.id == outbox_id)
+    ).one_or_none()
+    if row is None or (row.twilio_sid and row.twilio_sid != sid):
+        return None  # not ours, or a message this row no longer stands for
+    new = TWILIO_STATUS.get(status)
+    if new is None or row.status == "skipped":
+        return None
+    values: dict[str, Any] = {"twilio_sid": sid, "updated_at": now, "lease_until": None}
+    if error_code is not None:
+        values["error_code"] = error_code
+        values["reason"] = _reason(error_code)
+    if error_code == WHATSAPP_WINDOW_CLOSED and row.channel == "whatsapp":
+        # Not delivered, and nothing reached the voter: try SMS (the rules decide at claim).
+        values |= {
+            "status": "pending",
+            "available_at": now,
+            "claimed_by": None,
+            "sending_at": None,
+            "twilio_sid": None,
+        }
+        conn.execute(update(OUTBOX).where(o.id == outbox_id).values(**values))
+        return "pending"
+    if RANK[new] < RANK.get(row.status, 0):
+        new = row.status
+    values["status"] = new
+    if new in ("sent", "delivered") and row.status in ("sending", "review", "claimed"):
+        values["sent_at"] = now
+    conn.execute(update(OUTBOX).where(o.id == outbox_id).values(**values))
+    if error_code == UNSUBSCRIBED:
+        carrier_opt_out(conn, outbox_id, row.channel or "sms", now)
+    return str(new)

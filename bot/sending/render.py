@@ -1,0 +1,112 @@
+"""What a send says to one recipient, in their language: an organizer's text (with the
+opt-out line added when it has none), or a catalog message filled with an election's facts
+(its date, hours and deadlines written the way the language writes them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
+from sqlalchemy import Connection
+
+from bot.settings import Settings
+from bot.voter.elections import ElectionInfo, upcoming_election
+from messages.catalog import Catalogs
+
+# Our language codes where Babel's locale differs.
+BABEL_LOCALES = {"tl": "fil", "zh": "zh_Hans", "zh-Hant": "zh_Hant"}
+
+
+def babel_locale(language: str) -> Locale:
+    """The Babel locale for one of our language codes (English when Babel has none)."""
+    try:
+        return Locale.parse(BABEL_LOCALES.get(language, language).replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale("en")
+
+
+def election_params(info: ElectionInfo | None, language: str) -> dict[str, str]:
+    """An election's facts as message variables, written in the language."""
+    if info is None:
+        return {}
+    locale = babel_locale(language)
+
+    def day(value: dt.date | None, fmt: str = "long") -> str:
+        return format_date(value, format=fmt, locale=locale) if value else ""
+
+    def clock(value: dt.time | None) -> str:
+        # Babel puts a narrow no-break space before AM/PM: not GSM-7, it would turn an
+        # English reminder into UCS-2 and double its segments.
+        text = format_time(value, format="short", locale=locale) if value else ""
+        return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+    hours = ""
+    if info.polls_open and info.polls_close:  # a plain hyphen: an en dash is not GSM-7
+        hours = f"{clock(info.polls_open)} - {clock(info.polls_close)}"
+    return {
+        "election": info.name,
+        "date": day(info.date, "full"),
+        "deadline": day(info.registration_deadline),
+        "early_end": day(info.early_voting_end or info.date - dt.timedelta(days=1)),
+        "hours": hours,
+        "close": clock(info.polls_close),
+        "place": "",  # the contact's polling place: filled when the bot knows it
+    }
+
+
+@dataclass
+class Renderer:
+    """Bodies for sends, cached per send and language (a blast has a handful of texts)."""
+
+    settings: Settings
+    catalogs: Catalogs
+    params: Mapping[str, Any]
+    _cache: dict[tuple[int, str], str | None] = field(default_factory=dict)
+    _elections: dict[dt.date, ElectionInfo | None] = field(default_factory=dict)
+
+    def body(self, conn: Connection, send: Any, language: str) -> str | None:
+        """The text of `send` (a row of `sends`) in `language`; None when it has none."""
+        key = (int(send.id), language)
+        if key not in self._cache:
+            self._cache[key] = self._body(conn, send, language)
+        return self._cache[key]
+
+    def _body(self, conn: Connection, send: Any, language: str) -> str | None:
+        default = self.settings.default_language
+        if send.texts:
+            text = send.texts.get(language) or send.texts.get(default)
+            if not text:
+                return None
+            lang = language if send.texts.get(language) else default
+            return self._with_footer(str(text), lang)
+        if not send.message_key:
+            return None
+        lang = language if language in self.catalogs.by_language else default
+        extra: dict[str, Any] = {}
+        if send.election_date is not None:
+            if send.election_date not in self._elections:
+                self._elections[send.election_date] = upcoming_election(
+                    conn, today=send.election_date
+                )
+            info = self._elections[send.election_date]
+            extra = election_params(info, lang)
+            if info is not None:
+                for name, kind in (
+                    ("polling_url", "polling_place_lookup"),
+                    ("registration_url", "registration_lookup"),
+                ):
+                    extra[name] = info.link(kind, lang) or str(self.params.get(name) or "")
+        params = {**self.params, **extra}
+        text = self.catalogs.render(send.message_key, lang, params).strip()
+        return text if send.kind == "reminder" else self._with_footer(text, lang)
+
+    def _with_footer(self, text: str, language: str) -> str:
+        """An organizer's text with the opt-out line, unless it already says STOP."""
+        if "STOP" in text.upper():
+            return text
+        lang = language if language in self.catalogs.by_language else self.settings.default_language
+        return f"{text.rstrip()}\n{self.catalogs.render('blasts.footer', lang, self.params)}"

@@ -1,0 +1,316 @@
+"""The dispatcher: drains the outbox through a sender, as fast as the sender's pace and
+Twilio's concurrency allow, and settles what a crash left in doubt.
+
+One pass (`drain`) runs three kinds of asyncio tasks over one event loop:
+
+    producer   claims due rows and checks every rule (one transaction per batch), marks the
+               ones to send `sending` (before any request), and queues them with their slot
+               in the sender's pace
+    workers    (TURNOUT_SEND_CONCURRENCY of them) wait for their slot, call Twilio
+    recorder   writes Twilio's answers in batches: SIDs, retries with backoff, failures
+
+Database work runs in threads (`asyncio.to_thread`) so that responses keep flowing while a
+batch commits. The pace is shared through the database (`sender_pace`), so several
+dispatchers together keep one sender's rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy import Engine, Table, insert, select, update
+
+from bot.channels import SendResult
+from bot.clock import utcnow
+from bot.models import SenderPace
+from bot.phones import mask
+from bot.senders import Outgoing, Sender
+from bot.sending import outbox
+from bot.sending.outbox import SKIPPED, Job, Outcome
+from bot.sending.render import Renderer
+from bot.sending.sends import CONTACTS
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+PACE: Table = SenderPace.__table__  # type: ignore[attr-defined]
+T = TypeVar("T")
+AHEAD = 2.0  # seconds of paced sending claimed ahead
+
+
+def worker_name() -> str:
+    """This dispatcher's name on the rows it claims: host and process."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+def reserve(engine: Engine, sender: str, count: int, rate: float) -> float:
+    """Reserve `count` consecutive slots of a sender paced at `rate` messages a second;
+    returns the Unix time of the first. Serialized by the pace row's lock."""
+    now = time.time()
+    with engine.begin() as conn:
+        query = select(PACE.c.next_at).where(PACE.c.sender == sender)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        found = conn.execute(query).scalar()
+        start = max(float(found or 0.0), now)
+        end = start + count / rate
+        if found is None:
+            try:
+                conn.execute(insert(PACE).values(sender=sender, next_at=end))
+            except Exception:  # another dispatcher made the row first: take the next turn
+                conn.rollback()
+                return reserve(engine, sender, count, rate)
+        else:
+            conn.execute(update(PACE).where(PACE.c.sender == sender).values(next_at=end))
+    return start
+
+
+@dataclass
+class Stats:
+    """What one pass did."""
+
+    sent: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    deferred: int = 0
+    retried: int = 0
+    failed: int = 0
+    in_doubt: int = 0
+    first_request: float | None = None
+    last_request: float | None = None
+
+    def add(self, tally: Counter[str]) -> None:
+        """Count what `outbox.record` reported."""
+        self.sent += tally["sent"]
+        self.retried += tally["retry"]
+        self.failed += tally["failed"]
+        self.in_doubt += tally["in_doubt"]
+
+
+@dataclass
+class Dispatcher:
+    """Drains the outbox through a sender under the settings' pace and rules."""
+
+    engine: Engine
+    settings: Settings
+    sender: Sender
+    renderer: Renderer
+    available: frozenset[str]
+    status_url: str | None
+    worker: str = field(default_factory=worker_name)
+    lease: timedelta = timedelta(seconds=120)
+    clock: Callable[[], datetime] = utcnow
+
+    def rate(self, channel: str) -> float:
+        """Messages a second for a channel's sender (0: unpaced)."""
+        return self.settings.whatsapp_rate if channel == "whatsapp" else self.settings.sms_rate
+
+    def sender_key(self, channel: str) -> str:
+        """The pace row of a channel's sender."""
+        settings = self.settings
+        if channel == "whatsapp":
+            return f"whatsapp:{settings.twilio_whatsapp_from or '-'}"
+        return f"sms:{settings.twilio_messaging_service_sid or settings.twilio_sms_from or '-'}"
+
+    def batch_size(self) -> int:
+        """Rows claimed at once: about AHEAD seconds of the slowest paced sender, so that a
+        rule checked at claim time (an opt-out, quiet hours) is at most that old when the
+        message goes; 500 when nothing is paced."""
+        paced = [r for r in (self.rate(c) for c in self.available) if r > 0]
+        return max(1, min(500, int(min(paced) * AHEAD))) if paced else 500
+
+    @property
+    def paced(self) -> bool:
+        """Whether any channel is paced (and so messages may wait seconds for their slot)."""
+        return any(self.rate(c) > 0 for c in self.available)
+
+    async def _db(self, fn: Callable[[], T]) -> T:
+        return await asyncio.to_thread(fn)
+
+    def _claim(self) -> tuple[int, outbox.Prepared]:
+        now = self.clock()
+        with self.engine.begin() as conn:
+            ids = outbox.claim(
+                conn, worker=self.worker, now=now, limit=self.batch_size(), lease=self.lease
+            )
+            prepared = outbox.prepare(
+                conn,
+                ids,
+                settings=self.settings,
+                renderer=self.renderer,
+                available=self.available,
+                now=now,
+                lease=self.lease,
+                status_url=self.status_url,
+            )
+        return len(ids), prepared
+
+    def _record(self, outcomes: list[Outcome]) -> Counter[str]:
+        with self.engine.begin() as conn:
+            return outbox.record(conn, outcomes, settings=self.settings, now=self.clock())
+
+    async def drain(self, stop: threading.Event | None = None) -> Stats:
+        """Send everything due now; return when nothing is due (or when told to stop)."""
+        stats = Stats()
+        concurrency = self.settings.send_concurrency
+        queue: asyncio.Queue[tuple[Job, float] | None] = asyncio.Queue()
+        outcomes: list[Outcome] = []
+        done = asyncio.Event()
+        low_water = concurrency * 2
+
+        async def produce() -> None:
+            horizon = 0.0  # the latest pace slot queued
+            try:
+                while not (stop and stop.is_set()):
+                    if queue.qsize() > low_water or horizon - time.time() > AHEAD:
+                        await asyncio.sleep(0.01)
+                        continue
+                    claimed, prepared = await self._db(self._claim)
+                    stats.skipped.update(prepared.skipped)
+                    stats.deferred += prepared.deferred
+                    if not claimed:
+                        return
+                    horizon = max(horizon, await self._enqueue(queue, prepared.jobs))
+            finally:
+                for _ in range(concurrency):
+                    queue.put_nowait(None)
+
+        async def work() -> None:
+            while (item := await queue.get()) is not None:
+                job, slot = item
+                delay = slot - time.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                started = time.time()
+                if stats.first_request is None:
+                    stats.first_request = started
+                stats.last_request = started
+                result = await self._send(job)
+                outcomes.append(Outcome(job, result, self.clock()))
+                if result.retryable and result.error_code == 20429:
+                    await asyncio.sleep(1.0)  # Twilio says slow down: this worker rests
+
+        async def flush_loop() -> None:
+            while not done.is_set():
+                await asyncio.sleep(0.2)
+                await flush()
+
+        async def flush() -> None:
+            if outcomes:
+                batch = outcomes[:]
+                del outcomes[: len(batch)]
+                stats.add(await self._db(lambda: self._record(batch)))
+
+        flusher = asyncio.create_task(flush_loop())
+        workers = [asyncio.create_task(work()) for _ in range(concurrency)]
+        try:
+            await produce()
+            await asyncio.gather(*workers)
+        finally:
+            done.set()
+            await flusher
+            await flush()
+        return stats
+
+    async def _enqueue(
+        self, queue: asyncio.Queue[tuple[Job, float] | None], jobs: list[Job]
+    ) -> float:
+        """Queue jobs with their pace slots, reserved per sender for the whole batch; returns
+        the latest slot."""
+        latest = 0.0
+        by_channel: dict[str, list[Job]] = {}
+        for job in jobs:
+            by_channel.setdefault(job.message.channel, []).append(job)
+        for channel, group in by_channel.items():
+            rate = self.rate(channel)
+            if rate <= 0:
+                for job in group:
+                    queue.put_nowait((job, 0.0))
+                continue
+            start = await asyncio.to_thread(
+                reserve, self.engine, self.sender_key(channel), len(group), rate
+            )
+            for i, job in enumerate(group):
+                queue.put_nowait((job, start + i / rate))
+            latest = max(latest, start + (len(group) - 1) / rate)
+        return latest
+
+    async def _send(self, job: Job) -> SendResult:
+        if self.paced and await self._db(lambda: self._opted_out(job.contact_id)):
+            # A paced message may have waited seconds for its slot: a STOP in the meantime
+            # wins. (Unpaced, the window is a fraction of a second; Twilio's 21610 covers it.)
+            return SendResult(None, SKIPPED, None, "opted_out")
+        try:
+            return await self.sender.send(job.message)
+        except Exception as exc:  # a sender bug must not lose the row: it stays in doubt
+            log.exception("sending outbox %s to %s failed", job.outbox_id, mask(job.message.to))
+            return SendResult(None, "in_doubt", None, f"{type(exc).__name__}: {exc}")
+
+    def _opted_out(self, contact_id: int) -> bool:
+        with self.engine.connect() as conn:
+            return bool(
+                conn.execute(
+                    select(CONTACTS.c.opted_out).where(CONTACTS.c.id == contact_id)
+                ).scalar()
+            )
+
+    async def reconcile(self, limit: int = 500) -> Counter[str]:
+        """Settle rows a dead dispatcher left: claimed ones are due again (nothing was sent);
+        `sending` ones are looked up at Twilio: found, the SID is recorded; not there, due
+        again; Twilio unreachable, asked again later, and after a day a person reviews it."""
+        tally: Counter[str] = Counter()
+        now = self.clock()
+
+        def release() -> int:
+            with self.engine.begin() as conn:
+                return outbox.release_expired_claims(conn, now)
+
+        tally["released"] = await self._db(release)
+
+        def doubtful() -> list[object]:
+            with self.engine.connect() as conn:
+                return list(outbox.in_doubt(conn, now, limit))
+
+        for row in await self._db(doubtful):
+            message = Outgoing(
+                row.to_address,  # type: ignore[attr-defined]
+                row.channel,  # type: ignore[attr-defined]
+                row.body,  # type: ignore[attr-defined]
+                row.content_sid,  # type: ignore[attr-defined]
+            )
+            sending_at: datetime = row.sending_at  # type: ignore[attr-defined]
+            found = await self.sender.find(message, sending_at)
+            outcome = await asyncio.to_thread(
+                self._settle,
+                int(row.id),  # type: ignore[attr-defined]
+                found,
+                sending_at,
+                now,
+            )
+            tally[outcome] += 1
+        return +tally
+
+    def _settle(
+        self, outbox_id: int, found: str | bool | None, sending_at: datetime, now: datetime
+    ) -> str:
+        """Record what Twilio said of a row in doubt (see `reconcile`)."""
+        with self.engine.begin() as conn:
+            if isinstance(found, str):
+                outbox.resolve(conn, outbox_id, "found", now=now, sid=found)
+                return "found"
+            if found is None:
+                outbox.resolve(conn, outbox_id, "resend", now=now)
+                return "resend"
+            if now - sending_at > timedelta(days=1):
+                outbox.resolve(conn, outbox_id, "review", now=now)
+                return "review"
+            outbox.extend_lease(conn, outbox_id, now + timedelta(minutes=1), now)
+            return "later"
