@@ -220,7 +220,7 @@ def _print_preview(shown: PreviewOut) -> None:
         "segments",
         "encoding",
         "est. cost",
-        title=f"{shown.recipients:,} recipients, estimated cost {shown.estimated_cost} "
+        title=f"Recipients: {shown.recipients:,}; estimated cost {shown.estimated_cost} "
         f"({shown.cost_per_segment} a segment)",
     )
     for lang in shown.languages:

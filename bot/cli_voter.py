@@ -236,10 +236,13 @@ def elections_add(
         "office_phone": county_office_phone,
         "office_url": county_office_url,
     }
-    now, zone = utcnow(), get_settings().timezone
-    with _engine().begin() as conn:
-        election_id = save_election(conn, values=values, source="cli", now=now)
-        planned = plan_in_transaction(conn, day, default_zone=zone, now=now)
+    now, zone, engine = utcnow(), get_settings().timezone, _engine()
+    try:
+        with engine.begin() as conn:
+            election_id = save_election(conn, values=values, source="cli", now=now)
+            planned = plan_in_transaction(conn, day, default_zone=zone, now=now)
+    finally:
+        engine.dispose()
     console.print(f"[green]Saved[/green] election {election_id}: {name} on {date}.")
     if planned:
         console.print(

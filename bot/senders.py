@@ -13,9 +13,9 @@ is reconciled instead of sent twice.
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 import sys
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +25,7 @@ from typing import Any, Protocol, TextIO
 import aiohttp
 
 from bot.channels import TWILIO_API, SendResult
+from bot.phones import mask
 from bot.settings import Settings
 
 API_VERSION = "2010-04-01"
@@ -248,14 +249,12 @@ class ConsoleSender:
 
     stream: TextIO = field(default_factory=lambda: sys.stdout)
     channels: frozenset[str] = frozenset({"sms", "whatsapp"})
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-
     async def send(self, message: Outgoing) -> SendResult:
         """Write the message to the stream."""
         text = message.body or f"[template {message.content_sid}]"
-        self.stream.write(f"--> {message.channel} {message.to}\n{text}\n\n")
+        self.stream.write(f"--> {message.channel} {mask(message.to)}\n{text}\n\n")
         self.stream.flush()
-        return SendResult(f"CONSOLE{next(self._ids):026d}", "delivered")
+        return SendResult(f"CO{uuid.uuid4().hex}", "delivered")  # unique across passes
 
     async def find(self, message: Outgoing, since: datetime) -> str | bool | None:
         """The console keeps nothing: a message in doubt was printed or not; say not."""

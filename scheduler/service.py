@@ -132,6 +132,7 @@ class Sending:
 
     async def pass_once(self) -> Stats:
         """Settle rows in doubt, then send everything due."""
+        self.renderer.clear()
         sender = self.make_sender()
         try:
             dispatcher = self.dispatcher(sender)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -139,9 +138,10 @@ def outbox_of(engine: Engine, send_id: int) -> list[tuple[int, str, str]]:
         return [(int(c), str(lang), str(status)) for c, lang, status in rows]
 
 
-def start(engine: Engine, send_id: int) -> int:
+def start(engine: Engine, send_id: int) -> None:
+    """Start a send as the scheduler does (its outbox rows, in one transaction)."""
     with engine.begin() as conn:
-        return start_send(conn, send_id, default_language="en", now=utcnow())
+        start_send(conn, send_id, default_language="en", now=utcnow())
 
 
 # --- creating ---------------------------------------------------------------------------------
@@ -442,7 +442,7 @@ def test_a_started_blast_reaches_its_audience_and_cancelling_skips_the_rest(
     client: TestClient, world: World, engine: Engine
 ) -> None:
     made = create(client, world.admin, audience={"organizations": ["alpha", "beta"]})
-    assert start(engine, made["id"]) == 4
+    start(engine, made["id"])
     c = world.contacts
     assert outbox_of(engine, made["id"]) == sorted(
         [
@@ -453,15 +453,10 @@ def test_a_started_blast_reaches_its_audience_and_cancelling_skips_the_rest(
         ]
     )  # and never the opted-out contact
     shown = client.get(f"/api/v1/blasts/{made['id']}", headers=bearer(world.admin)).json()
-    assert (shown["status"], shown["recipients"], shown["started_at"] is not None) == (
-        "sending",
-        4,
-        True,
-    )
+    assert (shown["status"], shown["started_at"] is not None) == ("sending", True)
     assert (shown["counts"]["recipients"], shown["counts"]["queued"]) == (4, 4)
-    assert client.post(f"/api/v1/blasts/{made['id']}/pause", headers=bearer(world.admin)).json()[
-        "status"
-    ] == ("paused")
+    paused = client.post(f"/api/v1/blasts/{made['id']}/pause", headers=bearer(world.admin))
+    assert paused.json()["status"] == "paused"
     resumed = client.post(f"/api/v1/blasts/{made['id']}/resume", headers=bearer(world.admin))
     assert resumed.json()["status"] == "sending"  # it had started
     cancelled = client.post(f"/api/v1/blasts/{made['id']}/cancel", headers=bearer(world.admin))
@@ -473,7 +468,7 @@ def test_a_partners_started_blast_reaches_its_list_only(
     client: TestClient, world: World, engine: Engine
 ) -> None:
     made = create(client, world.beta, texts={"en": "Vote!"}, audience={"tags": ["volunteer"]})
-    assert start(engine, made["id"]) == 1
+    start(engine, made["id"])
     assert outbox_of(engine, made["id"]) == [(world.contacts["zh"], "zh", "pending")]
 
 
@@ -504,7 +499,7 @@ def test_a_test_send_goes_to_one_number(client: TestClient, world: World, engine
     ]
     assert shown["counts"]["recipients"] == 0  # a test is not part of the blast's counts
     # started as the scheduler starts it: one message, to that number, in Spanish
-    assert start(engine, test["id"]) == 1
+    start(engine, test["id"])
     assert outbox_of(engine, test["id"]) == [(row.audience["contact_id"], "es", "pending")]
     shown = client.get(f"/api/v1/blasts/{made['id']}", headers=bearer(world.alpha)).json()
     assert [(t["status"], t["outcome"], t["language"]) for t in shown["tests"]] == [
@@ -513,7 +508,7 @@ def test_a_test_send_goes_to_one_number(client: TestClient, world: World, engine
     # a known number is that contact, in their own language unless told otherwise
     known = client.post(path, headers=bearer(world.admin), json={"phone": "+12135550102"})
     assert known.status_code == 202 and known.json()["language"] is None
-    assert start(engine, known.json()["id"]) == 1
+    start(engine, known.json()["id"])
     assert outbox_of(engine, known.json()["id"]) == [(world.contacts["es"], "es", "pending")]
 
 
@@ -707,7 +702,7 @@ def test_reminders_pause_resume_cancel(client: TestClient, world: World) -> None
     )
     # a cancelled step stays cancelled when the plan is brought up to date
     plan = client.get(base, headers=admin).json()
-    assert [(r["id"], r["status"]) for r in plan][0] == (step["id"], "cancelled")
+    assert (plan[0]["id"], plan[0]["status"]) == (step["id"], "cancelled")
     assert len(plan) == 5
     missing = client.post(f"{base}/999999/pause", headers=admin)
     assert (missing.status_code, missing.json()) == (404, {"detail": "not found"})
@@ -722,7 +717,11 @@ def test_reminders_start_for_contacts_who_asked_for_them(
     election_id = client.post("/api/v1/elections", headers=admin, json=election()).json()["id"]
     base = f"/api/v1/elections/{election_id}/reminders"
     step = client.get(base, headers=admin).json()[0]
-    assert start(engine, step["id"]) == 1
+    start(engine, step["id"])
     assert outbox_of(engine, step["id"]) == [(wants, "ko", "pending")]
     shown = client.get(base, headers=bearer(world.beta)).json()[0]
-    assert (shown["status"], shown["recipients"], shown["counts"]["queued"]) == ("sending", 1, 1)
+    assert (shown["status"], shown["counts"]["recipients"], shown["counts"]["queued"]) == (
+        "sending",
+        1,
+        1,
+    )

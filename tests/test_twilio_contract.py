@@ -59,10 +59,6 @@ pytestmark = [
     pytest.mark.skipif(
         os.environ.get("TURNOUT_SKIP_PRISM") == "1", reason="TURNOUT_SKIP_PRISM=1: no Prism"
     ),
-    # bot.senders builds its session with aiohttp.BasicAuth, which this aiohttp deprecates;
-    # that is not a contract matter, so it is let through here (and reported).
-    pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning"),
-    pytest.mark.filterwarnings("ignore:The 'auth' parameter is deprecated:DeprecationWarning"),
 ]
 
 

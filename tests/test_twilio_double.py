@@ -181,6 +181,8 @@ def test_injections_by_number_or_by_whatsapp_address() -> None:
             assert (await _create(session, double, To="+12135550111"))[0] == 201
             for to in ("whatsapp:+12135550222", "+12135550222", "+12135550333"):
                 assert (await _create(session, double, To=to))[0] == 201
+            # The status moves on just after the answer, on the double's thread.
+            await _until(lambda: all(m["status"] != "queued" for m in double.created))
             ends = {m["to"]: (m["status"], m["error_code"]) for m in double.created}
             assert ends == {
                 "+12135550111": ("delivered", None),
@@ -296,9 +298,9 @@ def test_callbacks_can_be_switched_off() -> None:
         async def test(session: aiohttp.ClientSession) -> None:
             async with _Receiver() as receiver:
                 await _create(session, double, To="+12135550123", StatusCallback=receiver.url)
+                await _until(lambda: double.created[0]["status"] == "delivered")
                 await asyncio.sleep(0.1)
             assert receiver.received == []
-            assert double.created[0]["status"] == "delivered"
 
         _run(test)
 

@@ -156,8 +156,8 @@ class Counts(BaseModel):
     failed: int
     review: int = Field(description="outcome unknown after a crash: an operator decides")
     skipped: dict[str, int] = Field(
-        description="by reason: opted_out, frequency_cap, quiet hours past expiry (expired), "
-        "whatsapp_window, no_channel, no_text, cancelled"
+        description="by reason: opted_out, cancelled, expired (not sent before its expiry), "
+        "frequency_cap, whatsapp_window, no_channel, no_text"
     )
     failed_by_error: dict[str, int] = Field(description="by Twilio error code")
 

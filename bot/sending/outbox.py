@@ -183,11 +183,12 @@ def prepare(
             skips.append({"b_i": row.id, "b_reason": skip})
             continue
         if row.kind != "test":
+            election = renderer.election(conn, send.election_date) if send.election_date else None
             tz = rules.contact_zone(
                 contact_zone_name=row.timezone,
                 zip_code=row.zip,
                 phone=row.phone,
-                election_zone_name=None,
+                election_zone_name=election.timezone if election else None,
                 default_zone_name=settings.timezone,
                 now=now,
             )

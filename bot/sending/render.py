@@ -5,6 +5,7 @@ opt-out line added when it has none), or a catalog message filled with an electi
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,9 @@ from sqlalchemy import Connection
 
 from bot.settings import Settings
 from bot.voter.elections import ElectionInfo, upcoming_election
-from messages.catalog import Catalogs
+from messages.catalog import CatalogError, Catalogs
+
+log = logging.getLogger(__name__)
 
 # Our language codes where Babel's locale differs.
 BABEL_LOCALES = {"tl": "fil", "zh": "zh_Hans", "zh-Hant": "zh_Hant"}
@@ -68,6 +71,12 @@ class Renderer:
     _cache: dict[tuple[int, str], str | None] = field(default_factory=dict)
     _elections: dict[dt.date, ElectionInfo | None] = field(default_factory=dict)
 
+    def clear(self) -> None:
+        """Forget what was read: each dispatcher pass starts from the database's facts (an
+        edited reminder text or election hours take effect at the next pass)."""
+        self._cache.clear()
+        self._elections.clear()
+
     def body(self, conn: Connection, send: Any, language: str) -> str | None:
         """The text of `send` (a row of `sends`) in `language`; None when it has none."""
         key = (int(send.id), language)
@@ -87,22 +96,28 @@ class Renderer:
             return None
         lang = language if language in self.catalogs.by_language else default
         extra: dict[str, Any] = {}
-        if send.election_date is not None:
-            if send.election_date not in self._elections:
-                self._elections[send.election_date] = upcoming_election(
-                    conn, today=send.election_date
-                )
-            info = self._elections[send.election_date]
+        # A reminder speaks of its election; a blast of a catalog message, of the next one.
+        info = self.election(conn, send.election_date or dt.datetime.now(dt.UTC).date())
+        if info is not None:
             extra = election_params(info, lang)
-            if info is not None:
-                for name, kind in (
-                    ("polling_url", "polling_place_lookup"),
-                    ("registration_url", "registration_lookup"),
-                ):
-                    extra[name] = info.link(kind, lang) or str(self.params.get(name) or "")
+            for name, kind in (
+                ("polling_url", "polling_place_lookup"),
+                ("registration_url", "registration_lookup"),
+            ):
+                extra[name] = info.link(kind, lang) or str(self.params.get(name) or "")
         params = {**self.params, **extra}
-        text = self.catalogs.render(send.message_key, lang, params).strip()
+        try:
+            text = self.catalogs.render(send.message_key, lang, params).strip()
+        except CatalogError:  # a variable nobody can fill (no election defined): not sent
+            log.warning("send %s: %s cannot be filled in %s", send.id, send.message_key, lang)
+            return None
         return text if send.kind == "reminder" else self._with_footer(text, lang)
+
+    def election(self, conn: Connection, date: dt.date) -> ElectionInfo | None:
+        """The election on `date` (its merged definitions), read once per pass."""
+        if date not in self._elections:
+            self._elections[date] = upcoming_election(conn, today=date)
+        return self._elections[date]
 
     def _with_footer(self, text: str, language: str) -> str:
         """An organizer's text with the opt-out line, unless it already says STOP."""
