@@ -249,6 +249,7 @@ class ConsoleSender:
 
     stream: TextIO = field(default_factory=lambda: sys.stdout)
     channels: frozenset[str] = frozenset({"sms", "whatsapp"})
+
     async def send(self, message: Outgoing) -> SendResult:
         """Write the message to the stream."""
         text = message.body or f"[template {message.content_sid}]"
