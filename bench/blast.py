@@ -357,6 +357,7 @@ def blast(
         "double_cpu_s": double_cpu,
         "postgres_cpu_s": pg_seconds if engine.dialect.name == "postgresql" else None,
         "starts": sorted(starts),
+        "per_second": per_second,
         "slowest_second": min(per_second[1:-1], default=0),
         "fastest_second": max(per_second[1:-1], default=0),
     }

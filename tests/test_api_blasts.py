@@ -539,6 +539,24 @@ def test_test_sends_refuse_bad_input(
     assert (other.status_code, other.json()) == (404, {"detail": "not found"})
 
 
+def test_test_sends_are_limited_per_organization_and_day(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    from bot.api.blasts import TESTS_PER_DAY
+
+    made = create(client, world.alpha)
+    path = f"/api/v1/blasts/{made['id']}/test"
+    for i in range(TESTS_PER_DAY):
+        sent = client.post(path, headers=bearer(world.alpha), json={"phone": f"+1213555{i:04d}"})
+        assert sent.status_code == 202, sent.text
+    over = client.post(path, headers=bearer(world.alpha), json={"phone": "+12135559999"})
+    assert over.status_code == 429
+    assert over.json()["detail"] == f"at most {TESTS_PER_DAY} test sends a day per organization"
+    with engine.connect() as conn:
+        tests = conn.execute(select(SENDS.c.id).where(SENDS.c.kind == "test")).all()
+    assert len(tests) == TESTS_PER_DAY
+
+
 # --- election reminders -----------------------------------------------------------------------
 
 

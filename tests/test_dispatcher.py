@@ -103,11 +103,13 @@ def test_a_multilingual_blast_reaches_each_member_once(
     _wait(lambda: all(r.status == "delivered" for r in outbox_rows(engine, send_id)))
     with engine.connect() as conn:
         counts = sends.counts(conn, send_id)
-        status = conn.execute(
-            select(sends.SENDS.c.status).where(sends.SENDS.c.id == send_id)
-        ).scalar()
+        status, recipients = conn.execute(
+            select(sends.SENDS.c.status, sends.SENDS.c.recipients).where(
+                sends.SENDS.c.id == send_id
+            )
+        ).one()
     assert counts["delivered"] == 4 and counts["recipients"] == 4
-    assert status == "done"
+    assert (status, recipients) == ("done", 4)
     assert all(r.twilio_sid and r.twilio_sid.startswith("SM") for r in rows.values())
 
 

@@ -23,7 +23,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from sqlalchemy import Connection, select
 
 from bot.api.deps import Principal, PrincipalDep, SessionDep
-from bot.api.errors import Conflict, Forbidden, Invalid, NotFound
+from bot.api.errors import Conflict, Forbidden, Invalid, NotFound, TooMany
 from bot.clock import utcnow
 from bot.phones import AddressError, mask, parse_address
 from bot.runtime import Runtime, operator_params
@@ -44,6 +44,7 @@ from bot.sending.sends import (
     language_counts,
     organization_ids,
     set_state,
+    tests_since,
 )
 from bot.settings import Settings
 from messages.catalog import CatalogError, Catalogs, is_list_key
@@ -56,6 +57,7 @@ ACTIONS = ("pause", "resume", "cancel")
 EARLIEST = dt.timedelta(minutes=5)  # how far in the past a send_at may be (clocks differ)
 LATEST = dt.timedelta(days=365)  # how far ahead
 TEST_EXPIRY = dt.timedelta(hours=1)  # a test not sent within the hour is not worth sending
+TESTS_PER_DAY = 20  # per organization: a test goes to any number, without consent
 CENT = Decimal("0.01")
 PARTNER_AUDIENCE = (
     "audience.organizations: a partner organization's blast goes to its own list only; "
@@ -582,6 +584,9 @@ def create_test(
 ) -> TestCreated:
     """A test send of a blast to one number, due now."""
     blast = find_blast(conn, principal, blast_id)
+    if tests_since(conn, blast.organization_id, now - dt.timedelta(days=1)) >= TESTS_PER_DAY:
+        # A test goes to any number, with no consent: keep it a test, not a side channel.
+        raise TooMany(f"at most {TESTS_PER_DAY} test sends a day per organization")
     try:
         phone = parse_address(body.phone, ctx.settings.default_region).phone
     except AddressError as exc:

@@ -65,6 +65,13 @@ class PayloadTooLarge(ApiError):
     detail = "the upload is too large"
 
 
+class TooMany(ApiError):
+    """Over a limit that protects voters (test sends a day); the detail says which."""
+
+    status = 429
+    detail = "too many requests"
+
+
 class Invalid(ApiError):
     """A request we understood but cannot do; the detail says what to change."""
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from bot.api.blasts import (
     ContextDep,
@@ -237,7 +238,7 @@ def edit_step(
     return reminder_view(conn, find_reminder(conn, reminder_id))
 
 
-def _action(election_id: int, reminder_id: int, action: str, session: Any) -> ReminderOut:
+def _action(election_id: int, reminder_id: int, action: str, session: Session) -> ReminderOut:
     conn = session.connection()
     _of_election(conn, election_id, reminder_id, lock=True)
     steer(conn, reminder_id, action, utcnow())

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from bot.sending.rules import local_instant, zone
 from bot.sending.sends import SENDS
+from bot.sql import upsert_insert
 from bot.voter.elections import ElectionInfo, upcoming_election
 from bot.voter.tables import Election
 
@@ -150,8 +151,15 @@ def ensure_plan(
                 "created_at": now,
                 "updated_at": now,
             }
-            conn.execute(insert(SENDS).values(**values))
-            created += 1
+            # Two planners at once (an API call and the scheduler) make one plan: the second
+            # insert finds the step there and does nothing.
+            done = conn.execute(
+                upsert_insert(conn, SENDS)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=["election_date", "reminder"])
+                .execution_options(preserve_rowcount=True)
+            )
+            created += int(done.rowcount or 0)
         elif not row.edited and row.status == "scheduled" and row.send_at != step.send_at:
             conn.execute(
                 update(SENDS)

@@ -204,7 +204,9 @@ def start_send(conn: Connection, send_id: int, *, default_language: str, now: dt
         "created_at",
         "updated_at",
     ]
-    result = conn.execute(insert(OUTBOX).from_select(columns, rows))
+    # psycopg reports no rowcount for INSERT ... SELECT unless asked to keep it.
+    statement = insert(OUTBOX).from_select(columns, rows)
+    result = conn.execute(statement.execution_options(preserve_rowcount=True))
     count = int(result.rowcount or 0)
     conn.execute(
         update(SENDS)
@@ -291,7 +293,10 @@ def counts(conn: Connection, send_id: int) -> dict[str, Any]:
 def set_state(conn: Connection, send_id: int, action: str, now: dt.datetime) -> str:
     """Pause, resume or cancel a send; returns its new status. Cancelling skips every
     message not yet handed to Twilio (those in flight finish)."""
-    send = conn.execute(select(SENDS).where(SENDS.c.id == send_id)).one()
+    query = select(SENDS).where(SENDS.c.id == send_id)
+    if conn.dialect.name == "postgresql":  # against a scheduler starting it right now
+        query = query.with_for_update()
+    send = conn.execute(query).one()
     status = send.status
     if action == "pause":
         if status not in ("scheduled", "sending"):
@@ -323,6 +328,15 @@ def create_send(conn: Connection, values: Mapping[str, Any], now: dt.datetime) -
     """Insert a send (already validated) and return its id."""
     row = {"status": "scheduled", "edited": False, **values, "created_at": now, "updated_at": now}
     return int(conn.execute(insert(SENDS).returning(SENDS.c.id), row).scalar_one())
+
+
+def tests_since(conn: Connection, organization_id: int | None, since: dt.datetime) -> int:
+    """Test sends an organization made since `since`."""
+    s = SENDS.c
+    query = select(func.count()).where(
+        s.kind == "test", s.organization_id == organization_id, s.created_at >= since
+    )
+    return int(conn.execute(query).scalar_one())
 
 
 def contact_for_phone(conn: Connection, phone: str, language: str | None, now: dt.datetime) -> int:
