@@ -323,6 +323,7 @@ def blast(
         began = time.perf_counter()
         stats = asyncio.run(sending.pass_once())
         wall = time.perf_counter() - began
+        load = os.getloadavg()[0]  # the machine is shared: how busy it was meanwhile
         cpu = time.process_time() - cpu
         double_cpu = double.cpu() - double_cpu
         pg_after = _postgres_cpu()
@@ -356,6 +357,7 @@ def blast(
         "cpu_ms_per_msg": cpu * 1000 / max(stats.sent, 1),
         "double_cpu_s": double_cpu,
         "postgres_cpu_s": pg_seconds if engine.dialect.name == "postgresql" else None,
+        "load_1min": load,
         "starts": sorted(starts),
         "per_second": per_second,
         "slowest_second": min(per_second[1:-1], default=0),
@@ -513,7 +515,8 @@ def bench_database(
             print(
                 f"{backend} round {number + 1}: expansion {result['expansion_s']:.1f} s, "
                 f"{result['msg_per_s']:,.0f} msg/s (baseline {measured['msg_per_s']:,.0f}), "
-                f"{result['cpu_ms_per_msg']:.2f} ms CPU/msg, {result['refused_429']} 429s",
+                f"{result['cpu_ms_per_msg']:.2f} ms CPU/msg, {result['refused_429']} 429s, "
+                f"load {result['load_1min']:.1f}",
                 file=sys.stderr,
             )
             if number < args.rounds - 1:
@@ -572,8 +575,8 @@ def report(results: dict[str, dict[str, Any]], recipients: int) -> str:
     lines += [
         "",
         "| database | CPU s: bench process | double | PostgreSQL | baseline client CPU ms/msg "
-        "| slowest / fastest second | populate s |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| slowest / fastest second | populate s | load (1 min) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for backend, found in results.items():
         r = found["median"]
@@ -581,7 +584,8 @@ def report(results: dict[str, dict[str, Any]], recipients: int) -> str:
         lines.append(
             f"| {backend} | {r['cpu_s']:.1f} | {r['double_cpu_s']:.1f} | {pg} | "
             f"{r['baseline']['cpu_ms_per_msg']:.2f} | "
-            f"{r['slowest_second']} / {r['fastest_second']} | {r['populate_s']:.1f} |"
+            f"{r['slowest_second']} / {r['fastest_second']} | {r['populate_s']:.1f} | "
+            f"{r['load_1min']:.1f} |"
         )
     if any(found["pacing"] for found in results.values()):
         lines += [

@@ -41,6 +41,8 @@ WHATSAPP_WINDOW_CLOSED = 63016
 REACHED = ("sending", "sent", "delivered", "undelivered", "review")
 BACKOFF_CAP = 300.0  # seconds
 SKIPPED = "skipped"  # a SendResult status: not sent, for the reason in error_message
+# A row handed back: no dispatcher holds it, and it is not at Twilio.
+RELEASED: dict[str, Any] = {"claimed_by": None, "lease_until": None, "sending_at": None}
 
 
 @dataclass(frozen=True)
@@ -232,24 +234,9 @@ def prepare(
                 "b_content": route.content_sid,
             }
         )
-    _write(
-        conn,
-        skips,
-        {"status": "skipped", "reason": bindparam("b_reason"), "lease_until": None},
-        now,
-    )
-    _write(
-        conn,
-        defers,
-        {
-            "status": "deferred",
-            "reason": "quiet_hours",
-            "available_at": bindparam("b_at"),
-            "claimed_by": None,
-            "lease_until": None,
-        },
-        now,
-    )
+    _write(conn, skips, {"status": "skipped", "reason": bindparam("b_reason")} | RELEASED, now)
+    deferred = {"status": "deferred", "reason": "quiet_hours", "available_at": bindparam("b_at")}
+    _write(conn, defers, deferred | RELEASED, now)
     _write(
         conn,
         sending,
@@ -268,15 +255,21 @@ def prepare(
 
 
 def _write(
-    conn: Connection, rows: list[dict[str, Any]], values: dict[str, Any], now: dt.datetime
+    conn: Connection,
+    rows: list[dict[str, Any]],
+    values: dict[str, Any],
+    now: dt.datetime,
+    *,
+    only: str | None = None,
 ) -> None:
-    """One executemany UPDATE of outbox rows by id (`i`), with per-row bound values."""
+    """One executemany UPDATE of outbox rows by id (`b_i`), with per-row bound values; with
+    `only`, rows no longer in that status are left alone (a status callback came first)."""
     if not rows:
         return
-    statement = (
-        update(OUTBOX).where(OUTBOX.c.id == bindparam("b_i")).values(**values, updated_at=now)
-    )
-    conn.execute(statement, rows)
+    where = OUTBOX.c.id == bindparam("b_i")
+    if only is not None:
+        where &= OUTBOX.c.status == only
+    conn.execute(update(OUTBOX).where(where).values(**values, updated_at=now), rows)
 
 
 @dataclass(frozen=True)
@@ -343,20 +336,18 @@ def record(
                 opted_out.append((job.outbox_id, job.message.channel))
             tally["failed"] += 1
     o = OUTBOX.c
-    still_sending = o.status == "sending"
-    if sent:
-        conn.execute(
-            update(OUTBOX)
-            .where(o.id == bindparam("b_i"), still_sending)
-            .values(
-                status="sent",
-                twilio_sid=bindparam("b_sid"),
-                sent_at=bindparam("b_at"),
-                lease_until=None,
-                updated_at=now,
-            ),
-            sent,
-        )
+    _write(
+        conn,
+        sent,
+        {
+            "status": "sent",
+            "twilio_sid": bindparam("b_sid"),
+            "sent_at": bindparam("b_at"),
+            "lease_until": None,
+        },
+        now,
+        only="sending",
+    )
     if retry:
         attempts = dict(
             conn.execute(select(o.id, o.attempts).where(o.id.in_([r["b_i"] for r in retry]))).all()
@@ -366,70 +357,34 @@ def record(
             r["b_n"] = tried
             r["b_at"] = now + dt.timedelta(seconds=backoff(tried))
         again = [r for r in retry if r["b_n"] < settings.send_max_attempts]
-        spent = [r for r in retry if r["b_n"] >= settings.send_max_attempts]
-        if again:
-            conn.execute(
-                update(OUTBOX)
-                .where(o.id == bindparam("b_i"), still_sending)
-                .values(
-                    status="pending",
-                    reason="retry",
-                    attempts=bindparam("b_n"),
-                    available_at=bindparam("b_at"),
-                    error_code=bindparam("b_code"),
-                    error_message=bindparam("b_msg"),
-                    claimed_by=None,
-                    lease_until=None,
-                    sending_at=None,
-                    updated_at=now,
-                ),
-                again,
-            )
-        for r in spent:
-            failed.append({**r, "b_reason": "retries_exhausted"})
-    if fallback:
-        conn.execute(
-            update(OUTBOX)
-            .where(o.id == bindparam("b_i"), still_sending)
-            .values(
-                status="pending",
-                reason="whatsapp_window",
-                error_code=WHATSAPP_WINDOW_CLOSED,
-                error_message=bindparam("b_msg"),
-                claimed_by=None,
-                lease_until=None,
-                sending_at=None,
-                updated_at=now,
-            ),
-            fallback,
-        )
-    if failed:
-        conn.execute(
-            update(OUTBOX)
-            .where(o.id == bindparam("b_i"), still_sending)
-            .values(
-                status="failed",
-                reason=bindparam("b_reason"),
-                error_code=bindparam("b_code"),
-                error_message=bindparam("b_msg"),
-                lease_until=None,
-                updated_at=now,
-            ),
-            [{k: r[k] for k in ("b_i", "b_reason", "b_code", "b_msg")} for r in failed],
-        )
-    if skipped:
-        conn.execute(
-            update(OUTBOX)
-            .where(o.id == bindparam("b_i"), still_sending)
-            .values(
-                status="skipped",
-                reason=bindparam("b_reason"),
-                sending_at=None,
-                lease_until=None,
-                updated_at=now,
-            ),
-            skipped,
-        )
+        failed += [{**r, "b_reason": "retries_exhausted"} for r in retry if r not in again]
+        due_again = {
+            "status": "pending",
+            "reason": "retry",
+            "attempts": bindparam("b_n"),
+            "available_at": bindparam("b_at"),
+            "error_code": bindparam("b_code"),
+            "error_message": bindparam("b_msg"),
+        }
+        _write(conn, again, due_again | RELEASED, now, only="sending")
+    by_sms = {
+        "status": "pending",
+        "reason": "whatsapp_window",
+        "error_code": WHATSAPP_WINDOW_CLOSED,
+        "error_message": bindparam("b_msg"),
+    }
+    _write(conn, fallback, by_sms | RELEASED, now, only="sending")
+    failure: dict[str, Any] = {
+        "status": "failed",
+        "reason": bindparam("b_reason"),
+        "error_code": bindparam("b_code"),
+        "error_message": bindparam("b_msg"),
+        "lease_until": None,
+    }
+    keys = ("b_i", "b_reason", "b_code", "b_msg")
+    _write(conn, [{k: r[k] for k in keys} for r in failed], failure, now, only="sending")
+    skip = {"status": "skipped", "reason": bindparam("b_reason")}
+    _write(conn, skipped, skip | RELEASED, now, only="sending")
     for outbox_id, channel in opted_out:
         carrier_opt_out(conn, outbox_id, channel, now)
     return tally
