@@ -164,7 +164,10 @@ class Dispatcher:
         queue: asyncio.Queue[tuple[Job, float] | None] = asyncio.Queue()
         outcomes: list[Outcome] = []
         done = asyncio.Event()
-        low_water = concurrency * 2
+        # Claim the next batch while at least two batches' worth are still queued: a claim
+        # (rules checked, rows marked) takes a fraction of a second with the event loop
+        # busy, and the workers must not run dry meanwhile.
+        low_water = max(concurrency * 2, self.batch_size() * 2)
 
         async def produce() -> None:
             horizon = 0.0  # the latest pace slot queued

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, insert, text, update
 
 from bot.clock import utcnow
 from bot.sending import sends
@@ -143,3 +143,37 @@ def test_the_scheduler_has_the_sending_jobs_with_a_deliberate_misfire_grace(
         assert job.misfire_grace_time == MISFIRE_GRACE
         assert job.coalesce is True
         assert job.max_instances == 1
+
+
+def test_a_large_send_refreshes_the_outbox_statistics_on_postgresql(engine: Engine) -> None:
+    """Without fresh statistics the planner scans the whole outbox for every claim."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's planner keeps no statistics to refresh")
+    org = organization(engine, "org")
+    now = utcnow()
+    with engine.begin() as conn:
+        ids = conn.execute(
+            insert(sends.CONTACTS).returning(sends.CONTACTS.c.id),
+            [
+                {"phone": f"+1213556{i:04d}", "created_at": now, "updated_at": now}
+                for i in range(sends.ANALYZE_AFTER)
+            ],
+        ).scalars()
+        conn.execute(
+            insert(sends.MEMBERSHIPS),
+            [
+                {"organization_id": org, "contact_id": cid, "created_at": now, "updated_at": now}
+                for cid in ids
+            ],
+        )
+    send_id = blast(engine, org, {"en": "Vote"})
+    with engine.begin() as conn:
+        before = conn.execute(
+            text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'outbox'")
+        ).scalar()
+        assert sends.start_send(conn, send_id, default_language="en", now=now) == 1000
+    with engine.connect() as conn:
+        after = conn.execute(
+            text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'outbox'")
+        ).scalar()
+    assert after is not None and after != before
