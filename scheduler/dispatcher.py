@@ -123,14 +123,12 @@ class Dispatcher:
     def batch_size(self) -> int:
         """Rows claimed at once: about AHEAD seconds of the slowest paced sender, so that a
         rule checked at claim time (an opt-out, quiet hours) is at most that old when the
-        message goes; 500 when nothing is paced."""
-        paced = [r for r in (self.rate(c) for c in self.available) if r > 0]
-        return max(1, min(500, int(min(paced) * AHEAD))) if paced else 500
-
-    @property
-    def paced(self) -> bool:
-        """Whether any channel is paced (and so messages may wait seconds for their slot)."""
-        return any(self.rate(c) > 0 for c in self.available)
+        message goes; 500 when a channel is unpaced (a paced one's messages are checked
+        for an opt-out again just before they go)."""
+        rates = [self.rate(c) for c in self.available]
+        if not rates or min(rates) <= 0:
+            return 500
+        return max(1, min(500, int(min(rates) * AHEAD)))
 
     async def _db(self, fn: Callable[[], T]) -> T:
         return await asyncio.to_thread(fn)
@@ -247,7 +245,8 @@ class Dispatcher:
         return latest
 
     async def _send(self, job: Job) -> SendResult:
-        if self.paced and await self._db(lambda: self._opted_out(job.contact_id)):
+        paced = self.rate(job.message.channel) > 0
+        if paced and await self._db(lambda: self._opted_out(job.contact_id)):
             # A paced message may have waited seconds for its slot: a STOP in the meantime
             # wins. (Unpaced, the window is a fraction of a second; Twilio's 21610 covers it.)
             return SendResult(None, SKIPPED, None, "opted_out")

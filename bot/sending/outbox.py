@@ -525,10 +525,12 @@ def callback(
     """
     o = OUTBOX.c
     row = conn.execute(
-        select(o.status, o.twilio_sid, o.channel).where(o.id == outbox_id)
+        select(o.status, o.twilio_sid, o.channel, o.reason).where(o.id == outbox_id)
     ).one_or_none()
     if row is None or (row.twilio_sid and row.twilio_sid != sid):
         return None  # not ours, or a message this row no longer stands for
+    if row.reason == "whatsapp_window" and row.status in ("pending", "claimed"):
+        return None  # a late word on the WhatsApp attempt: the row now waits for SMS
     new = TWILIO_STATUS.get(status)
     if new is None or row.status == "skipped":
         return None
