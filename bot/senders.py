@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, TextIO
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -29,6 +30,7 @@ from bot.phones import mask
 from bot.settings import Settings
 
 API_VERSION = "2010-04-01"
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 # What a send that reached nobody looks like: no SID, and the request never left (connection
 # refused): safe to try again. A timeout or a dropped connection after the request went out is
 # different: Twilio may have created the message, so the row is left for reconciliation.
@@ -163,7 +165,12 @@ class TwilioSender:
         except RuntimeError as exc:
             return SendResult(None, "failed", None, str(exc))
         try:
-            async with self._client().post(self._messages_url, data=form) as response:
+            # The form encoded here, once: aiohttp's own encoding of a dict costs a fifth of
+            # the dispatcher's CPU (measured with py-spy; docs/benchmarks.md).
+            body = urlencode(form).encode()
+            async with self._client().post(
+                self._messages_url, data=body, headers=FORM_HEADERS
+            ) as response:
                 payload = await _json(response)
                 status = response.status
         except aiohttp.ClientConnectorError as exc:  # never reached Twilio
@@ -210,8 +217,8 @@ class TwilioSender:
 
 async def _json(response: aiohttp.ClientResponse) -> dict[str, Any]:
     try:
-        payload = await response.json(content_type=None)
-    except (ValueError, aiohttp.ContentTypeError):
+        payload = json.loads(await response.read())
+    except ValueError:  # not JSON (a proxy's error page): no SID, no code
         return {}
     return payload if isinstance(payload, dict) else {}
 
