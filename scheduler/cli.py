@@ -97,6 +97,7 @@ def dispatch(
             sending.start_sends()
             sending.dispatch()
             if until_idle and not sending.busy():
+                sending.start_sends()  # marks the sends it finished done
                 break
             time.sleep(0.2)
     except KeyboardInterrupt:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from bot.sending import sends
 from tests.conftest import AUTH_TOKEN
@@ -99,6 +99,10 @@ def test_killing_the_dispatcher_loses_and_duplicates_nothing(
     assert all(r.twilio_sid == sid_for[r.to_address] for r in rows)
     with engine.connect() as conn:
         assert sends.counts(conn, send_id)["sent"] == RECIPIENTS
+        status = conn.execute(
+            select(sends.SENDS.c.status).where(sends.SENDS.c.id == send_id)
+        ).scalar_one()
+    assert status == "done"
     # Messages Twilio created whose answer a kill cut off were found again (their SID
     # recovered from Twilio's list), not sent twice.
     assert sum(r.reason == "recovered" for r in rows) >= 1
