@@ -13,8 +13,9 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, update
 
+from bot.models import Contact
 from bot.runtime import Runtime
 from bot.voter.dob import parse_dob
 from bot.voter.elections import upcoming_election
@@ -29,6 +30,7 @@ from bot.voter.lookups import (
 from flows.engine import Effect, LookupResult
 from messages.segments import count_segments
 
+CONTACTS: Table = Contact.__table__  # type: ignore[attr-defined]
 FOUND_BUDGET = 3  # segments for the polling-place answer (issue 4)
 _ZIP = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
 
@@ -48,10 +50,23 @@ def answer(
     if request.value == "polling_place":
         text = str(data.get("address") or data.get("text") or "")
         found = find_polling_places(conn, text_or_query=text, today=today, language=language)
+        remember_polling_place(conn, contact_id, found)
         return _places(rt, found, language)
     if request.value == "registration":
         return _registration(rt, conn, data, contact_id=contact_id, language=language, today=today)
     raise ValueError(f"no answer for lookup {request.value!r}")
+
+
+def remember_polling_place(conn: Connection, contact_id: int, found: PlacesAnswer) -> None:
+    """When the voter's own address was matched to its precinct's polling place, keep which
+    place it is (its feed's id, not the address), so that election reminders can name it."""
+    first = found.places[0] if found.places else None
+    if found.outcome != "found" or not found.precinct or first is None or not first.ref:
+        return
+    if not first.is_polling_place or not found.source_name:
+        return
+    ref = f"{found.source_name}|{first.ref}"[:300]
+    conn.execute(update(CONTACTS).where(CONTACTS.c.id == contact_id).values(polling_place_ref=ref))
 
 
 def _places(rt: Runtime, found: PlacesAnswer, language: str) -> LookupResult:

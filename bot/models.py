@@ -40,6 +40,9 @@ class Contact(SQLModel, table=True):
     reminders: bool = Field(default=False)  # explicit YES to election reminders
     sms_last_inbound_at: datetime | None = None
     whatsapp_last_inbound_at: datetime | None = None  # opens WhatsApp's 24-hour window
+    # The polling place the voter's own address was matched to, when they asked where to
+    # vote ("<source name>|<the feed's place id>"): reminders name it. Not the address.
+    polling_place_ref: str | None = Field(default=None, max_length=300)
     created_at: datetime
     updated_at: datetime
 

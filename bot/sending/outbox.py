@@ -145,6 +145,7 @@ def prepare(
             c.timezone,
             c.sms_last_inbound_at,
             c.whatsapp_last_inbound_at,
+            c.polling_place_ref,
         )
         .join(SENDS, s.id == o.send_id)
         .join(CONTACTS, c.id == o.contact_id)
@@ -217,7 +218,11 @@ def prepare(
         if route.channel is None:
             skips.append({"b_i": row.id, "b_reason": route.skip})
             continue
-        body = None if route.content_sid else renderer.body(conn, send, row.language)
+        body = (
+            None
+            if route.content_sid
+            else renderer.body(conn, send, row.language, row.polling_place_ref)
+        )
         if body is None and route.content_sid is None:
             skips.append({"b_i": row.id, "b_reason": "no_text"})
             continue

@@ -12,14 +12,17 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, select
 
 from bot.settings import Settings
 from bot.voter.elections import ElectionInfo, upcoming_election
+from bot.voter.tables import PlaceSource, PollingPlace
 from messages.catalog import CatalogError, Catalogs
 
 log = logging.getLogger(__name__)
 
+_PLACES: Table = PollingPlace.__table__  # type: ignore[attr-defined]
+_SOURCES: Table = PlaceSource.__table__  # type: ignore[attr-defined]
 # Our language codes where Babel's locale differs.
 BABEL_LOCALES = {"tl": "fil", "zh": "zh_Hans", "zh-Hant": "zh_Hant"}
 
@@ -68,7 +71,8 @@ class Renderer:
     settings: Settings
     catalogs: Catalogs
     params: Mapping[str, Any]
-    _cache: dict[tuple[int, str], str | None] = field(default_factory=dict)
+    _cache: dict[tuple[int, str, str | None], str | None] = field(default_factory=dict)
+    _places: dict[str, tuple[str, str] | None] = field(default_factory=dict)
     _elections: dict[dt.date, ElectionInfo | None] = field(default_factory=dict)
 
     def clear(self) -> None:
@@ -76,15 +80,41 @@ class Renderer:
         edited reminder text or election hours take effect at the next pass)."""
         self._cache.clear()
         self._elections.clear()
+        self._places.clear()
 
-    def body(self, conn: Connection, send: Any, language: str) -> str | None:
-        """The text of `send` (a row of `sends`) in `language`; None when it has none."""
-        key = (int(send.id), language)
+    def body(
+        self, conn: Connection, send: Any, language: str, place_ref: str | None = None
+    ) -> str | None:
+        """The text of `send` (a row of `sends`) in `language`, naming the recipient's polling
+        place (`place_ref`) when it is a catalog message that can; None when it has none."""
+        if send.texts or not send.message_key:
+            place_ref = None  # an organizer's own text says what it says
+        key = (int(send.id), language, place_ref)
         if key not in self._cache:
-            self._cache[key] = self._body(conn, send, language)
+            self._cache[key] = self._body(conn, send, language, place_ref)
         return self._cache[key]
 
-    def _body(self, conn: Connection, send: Any, language: str) -> str | None:
+    def place(self, conn: Connection, ref: str) -> tuple[str, str] | None:
+        """(name, address) of a polling place by its reference, while its source is active."""
+        if ref not in self._places:
+            source, _, source_ref = ref.partition("|")
+            row = conn.execute(
+                select(_PLACES.c.name, _PLACES.c.address, _PLACES.c.city)
+                .join(_SOURCES, _SOURCES.c.id == _PLACES.c.source_id)
+                .where(
+                    _SOURCES.c.name == source,
+                    _SOURCES.c.status == "active",
+                    _PLACES.c.source_ref == source_ref,
+                )
+                .limit(1)
+            ).first()
+            address = ", ".join(filter(None, [row.address, row.city])) if row else ""
+            self._places[ref] = (str(row.name), address) if row else None
+        return self._places[ref]
+
+    def _body(
+        self, conn: Connection, send: Any, language: str, place_ref: str | None
+    ) -> str | None:
         default = self.settings.default_language
         if send.texts:
             text = send.texts.get(language) or send.texts.get(default)
@@ -100,6 +130,11 @@ class Renderer:
         info = self.election(conn, send.election_date or dt.datetime.now(dt.UTC).date())
         if info is not None:
             extra = election_params(info, lang)
+            found = self.place(conn, place_ref) if place_ref else None
+            if found is not None:
+                extra["place"] = self.catalogs.render(
+                    "reminders.place", lang, {"name": found[0], "address": found[1]}
+                )
             for name, kind in (
                 ("polling_url", "polling_place_lookup"),
                 ("registration_url", "registration_lookup"),

@@ -39,6 +39,7 @@ class PlaceAnswer:
     speaks_language: bool | None  # None: the source says nothing of languages
     accessible: bool | None
     notes: str | None
+    ref: str | None = None  # the feed's id of the place (stable across re-imports)
 
 
 @dataclass(frozen=True)

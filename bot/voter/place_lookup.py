@@ -38,6 +38,7 @@ _PLACE_COLUMNS = [
     for name in (
         "id",
         "source_id",
+        "source_ref",
         "name",
         "address",
         "city",
@@ -259,6 +260,7 @@ def _answer(
     where = ", ".join(filter(None, [first.address, first.city, state_zip]))
     spoken = {code for r in rows if r.languages for code in r.languages.split("|")}
     return PlaceAnswer(
+        ref=first.source_ref,
         name=first.name,
         address=where,
         maps_url=f"https://maps.google.com/?q={quote_plus(where)}",

@@ -18,6 +18,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('contacts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('polling_place_ref', sa.String(length=300), nullable=True))
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.add_column(sa.Column('tags', sa.String(length=500), nullable=True))
 
@@ -110,3 +112,5 @@ def downgrade() -> None:
     op.drop_table('sends')
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.drop_column('tags')
+    with op.batch_alter_table('contacts', schema=None) as batch_op:
+        batch_op.drop_column('polling_place_ref')
