@@ -53,6 +53,8 @@ from bot.cli import app, console
 from bot.clock import utcnow
 from bot.db import make_engine
 from bot.migrate import upgrade
+from bot.phones import mask
+from bot.sending import outbox
 from bot.sending.reminders import ensure_plans, reminders_of
 from bot.sending.sends import ORGS, SENDS, Audience, create_send
 from bot.settings import Settings, get_settings
@@ -66,6 +68,11 @@ reminders_app = typer.Typer(
 )
 app.add_typer(blasts_app, name="blasts")
 app.add_typer(reminders_app, name="reminders")
+outbox_app = typer.Typer(
+    help="Messages a person must settle (in doubt after a crash, Twilio unreachable).",
+    no_args_is_help=True,
+)
+app.add_typer(outbox_app, name="outbox")
 # The operator: may steer every organization's blast.
 OPERATOR = Principal(organization_id=0, slug="", is_admin=True, key_id=0)
 
@@ -605,3 +612,43 @@ def reminders_resume(reminder_id: ReminderId) -> None:
 def reminders_cancel(reminder_id: ReminderId) -> None:
     """Cancel a reminder: it is not sent, and the plan does not bring it back."""
     _steer_reminder(reminder_id, "cancel")
+
+
+# --- the outbox's messages in review ------------------------------------------------------------
+
+
+@outbox_app.command("review")
+def outbox_review() -> None:
+    """List the messages in review: look each up in Twilio's console by recipient and time."""
+    with _database() as (engine, _), engine.connect() as conn:
+        rows = outbox.in_review(conn)
+    if not rows:
+        Console().print("No message is in review.")
+        return
+    table = Table("id", "send", "channel", "to", "handed to Twilio at")
+    for row in rows:
+        table.add_row(
+            str(row.id), str(row.send_id), row.channel, mask(row.to_address), str(row.sending_at)
+        )
+    Console().print(table)
+
+
+@outbox_app.command("settle")
+def outbox_settle(
+    outbox_id: Annotated[int, typer.Argument(help="The message's id (turnout outbox review).")],
+    sid: Annotated[
+        str | None, typer.Option("--sent", help="Twilio has it: its SID (SM...).")
+    ] = None,
+    resend: Annotated[bool, typer.Option("--resend", help="Twilio does not have it.")] = False,
+) -> None:
+    """Settle a message in review: sent (with Twilio's SID) or to be sent again."""
+    if (sid is None) == (not resend):
+        raise _fail("give exactly one of --sent SID or --resend")
+    if sid is not None and not (sid.startswith(("SM", "MM")) and len(sid) == 34):
+        raise _fail(f"--sent: not a Twilio message SID: {sid!r}")
+    with _database() as (engine, _), engine.begin() as conn:
+        try:
+            status = outbox.settle_review(conn, outbox_id, sid=sid, now=utcnow())
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+    Console().print(f"Message {outbox_id} is now [bold]{status}[/bold].", highlight=False)

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from typer.testing import CliRunner, Result
 
 from bot.api.blasts import PARTNER_AUDIENCE
@@ -281,3 +281,55 @@ def test_the_turnout_command(tmp_path: Path) -> None:
         ]
     listed = turnout(tmp_path, "blasts", "list", "--json")
     assert [b["name"] for b in json.loads(listed.stdout)] == ["Early voting"]
+
+
+def test_messages_in_review_are_listed_and_settled_by_a_person(
+    run: Run, engine: Engine, orgs: dict[str, int]
+) -> None:
+    from bot.clock import utcnow
+    from bot.sending.sends import OUTBOX, create_send, start_send
+
+    now = utcnow()
+    with engine.begin() as conn:
+        send_id = create_send(
+            conn,
+            {
+                "kind": "blast",
+                "organization_id": orgs["alpha"],
+                "name": "b",
+                "send_at": now,
+                "texts": {"en": "Vote"},
+                "audience": {"organizations": [orgs["alpha"]]},
+            },
+            now,
+        )
+        start_send(conn, send_id, default_language="en", now=now)
+        conn.execute(
+            update(OUTBOX).values(
+                status="review",
+                reason="in_doubt",
+                channel="sms",
+                sending_at=now,
+                to_address="+12135550101",
+            )
+        )
+        first, second = sorted(conn.execute(select(OUTBOX.c.id)).scalars())
+
+    listed = run("outbox", "review")
+    assert listed.exit_code == 0 and str(first) in listed.stdout and "…0101" in listed.stdout
+    assert "+12135550101" not in listed.stdout
+
+    assert run("outbox", "settle", str(first)).exit_code == 2  # neither --sent nor --resend
+    bad = run("outbox", "settle", str(first), "--sent", "nope")
+    assert bad.exit_code == 2 and "not a Twilio message SID" in bad.output
+    sid = "SM" + "3" * 32
+    assert run("outbox", "settle", str(first), "--sent", sid).exit_code == 0
+    again = run("outbox", "settle", str(second), "--resend")
+    assert again.exit_code == 0 and "pending" in again.stdout
+    twice = run("outbox", "settle", str(first), "--resend")
+    assert twice.exit_code == 2 and "is not in review" in twice.output
+    with engine.connect() as conn:
+        rows = dict(conn.execute(select(OUTBOX.c.id, OUTBOX.c.status)).all())
+        found = conn.execute(select(OUTBOX.c.twilio_sid).where(OUTBOX.c.id == first)).scalar()
+    assert rows == {first: "sent", second: "pending"} and found == sid
+    assert run("outbox", "review").stdout.strip() == "No message is in review."

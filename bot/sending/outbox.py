@@ -564,3 +564,32 @@ def callback(
     if error_code == UNSUBSCRIBED:
         carrier_opt_out(conn, outbox_id, row.channel or "sms", now)
     return str(new)
+
+
+def in_review(conn: Connection) -> list[Any]:
+    """Rows a person must settle: handed to Twilio by a dispatcher that died, and Twilio
+    could not be asked for a day."""
+    o = OUTBOX.c
+    query = select(o.id, o.send_id, o.channel, o.to_address, o.sending_at).where(
+        o.status == "review"
+    )
+    return list(conn.execute(query.order_by(o.id)))
+
+
+def settle_review(conn: Connection, outbox_id: int, *, sid: str | None, now: dt.datetime) -> str:
+    """A person looked the message up in Twilio's console: it was sent (with its SID), or
+    it was not (`sid` None: it goes again). Returns the row's new status."""
+    o = OUTBOX.c
+    values: dict[str, Any] = (
+        {"status": "sent", "twilio_sid": sid, "sent_at": now, "reason": "reviewed"}
+        if sid
+        else {"status": "pending", "reason": "reviewed", "available_at": now, **RELEASED}
+    )
+    changed = conn.execute(
+        update(OUTBOX)
+        .where(o.id == outbox_id, o.status == "review")
+        .values(**values, updated_at=now)
+    ).rowcount
+    if not changed:
+        raise ValueError(f"outbox message {outbox_id} is not in review")
+    return str(values["status"])
