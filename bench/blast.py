@@ -55,8 +55,9 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from sqlalchemy import Engine, create_engine, insert, literal, select, text
+from sqlalchemy import Engine, insert, literal, select, text
 
+from bench.scratch import drop_scratch, scratch_database
 from bot.channels import SendResult
 from bot.clock import utcnow
 from bot.db import make_engine
@@ -68,9 +69,6 @@ from scheduler.service import Sending
 
 ROOT = Path(__file__).parent.parent
 RESULTS = Path(__file__).parent / "results"
-PG_ADMIN = os.environ.get(
-    "TURNOUT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 DATABASE = "turnout_bench_blast"
 ACCOUNT = "AC" + "0" * 32
 TOKEN = "bench-auth-token-0123456789abcdef"
@@ -181,25 +179,12 @@ def twilio_double() -> Iterator[Double]:
 
 def database(backend: str, workdir: Path) -> str:
     """A fresh, empty database URL for a backend."""
-    if backend == "sqlite":
-        for leftover in workdir.glob("blast.db*"):
-            leftover.unlink()
-        return f"sqlite:///{workdir / 'blast.db'}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-    url = admin.url.set(database=DATABASE).render_as_string(hide_password=False)
-    admin.dispose()
-    return url
+    return scratch_database(backend, workdir, DATABASE)
 
 
 def drop_database() -> None:
     """Drop the throwaway PostgreSQL database."""
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-    admin.dispose()
+    drop_scratch(DATABASE)
 
 
 def phone(i: int) -> str:

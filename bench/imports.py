@@ -35,14 +35,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
+from bench.scratch import scratch_database
 from bot.imports.columns import FIELDS
 
 RESULTS = Path(__file__).parent / "results"
-PG_ADMIN = os.environ.get(
-    "TURNOUT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 DATABASE = "turnout_bench_imports"
 AREAS = (213, 323, 310, 424, 818, 747, 626, 562, 714, 657, 909, 951, 415, 510, 408)
 FORMATS = (
@@ -203,18 +201,7 @@ def normalized_csv(raw: Path, out: Path) -> int:
 
 def database(backend: str, workdir: Path) -> str:
     """A fresh, empty database URL for a backend."""
-    if backend == "sqlite":
-        path = workdir / "bench.db"
-        for leftover in workdir.glob("bench.db*"):
-            leftover.unlink()
-        return f"sqlite:///{path}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-    url = admin.url.set(database=DATABASE).render_as_string(hide_password=False)
-    admin.dispose()
-    return url
+    return scratch_database(backend, workdir, DATABASE)
 
 
 def baseline(backend: str, url: str, normalized: Path) -> float:

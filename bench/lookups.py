@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import os
 import random
 import statistics
 import tempfile
@@ -20,17 +19,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy import Engine, insert, text
 
+from bench.scratch import drop_scratch, scratch_database
 from bot.db import make_engine
 from bot.migrate import upgrade
 from bot.models import Contact
 from bot.voter.importing import import_places, import_voters
 from bot.voter.lookups import check_registration, find_polling_places
 
-PG_ADMIN = os.environ.get(
-    "TURNOUT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 RESULTS = Path(__file__).parent / "results"
 SHARED = Path(__file__).resolve().parents[1] / "tests" / "data" / "vip"  # copies of ../shared/vip
 FEEDS = [SHARED / "sample_feed_v6_maricopa_2020.zip", SHARED / "sample_feed_v5.xml"]
@@ -139,17 +136,8 @@ def _backend(name: str) -> tuple[Engine, Callable[[], None]]:
     if name == "sqlite":
         folder = tempfile.mkdtemp(prefix="turnout-bench-")
         return make_engine(f"sqlite:///{folder}/bench.db"), lambda: None
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "turnout_bench_lookups" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "turnout_bench_lookups"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text('DROP DATABASE IF EXISTS "turnout_bench_lookups" WITH (FORCE)'))
-
-    url = admin.url.set(database="turnout_bench_lookups").render_as_string(hide_password=False)
-    return make_engine(url), drop
+    url = scratch_database(name, Path(tempfile.mkdtemp()), "turnout_bench_lookups")
+    return make_engine(url), lambda: drop_scratch("turnout_bench_lookups")
 
 
 def _contacts(engine: Engine, n: int) -> list[int]:

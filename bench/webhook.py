@@ -24,19 +24,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlmodel import Session
 from twilio.request_validator import RequestValidator
 
+from bench.scratch import scratch_database
 from bot.db import make_engine
 from bot.migrate import upgrade
 from bot.models import InboundMessage
 from scheduler.cli import event_loop
 
 TOKEN = "bench-auth-token-0123456789abcdef"
-PG_ADMIN = os.environ.get(
-    "TURNOUT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 RESULTS = Path(__file__).parent / "results"
 LUA = """
 local lines, counter = {}, 0
@@ -135,15 +133,7 @@ def _requests_file(path: Path, port: int, count: int, start: int) -> None:
 
 
 def _database(backend: str, workdir: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{workdir / 'bench.db'}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "turnout_bench" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "turnout_bench"'))
-    url = admin.url.set(database="turnout_bench").render_as_string(hide_password=False)
-    admin.dispose()
-    return url
+    return scratch_database(backend, workdir, "turnout_bench")
 
 
 def _serve(url: str, port: int, loop: str) -> subprocess.Popen[bytes]:
