@@ -67,6 +67,7 @@ class Sending:
     role: Role
     renderer: Renderer
     stop: threading.Event = field(default_factory=threading.Event)
+    _warned: bool = field(default=False, repr=False)
 
     @classmethod
     def from_settings(cls, engine: Engine, settings: Settings) -> Sending:
@@ -156,7 +157,9 @@ class Sending:
     def dispatch(self) -> None:
         """One dispatcher pass (an APScheduler job, in its own event loop)."""
         if self.make_sender is not ConsoleSender and self.status_url is None:
-            log.error("not sending: set PUBLIC_BASE_URL so that Twilio can report delivery")
+            if not self._warned:  # once, not every second
+                log.error("not sending: set PUBLIC_BASE_URL so that Twilio can report delivery")
+                self._warned = True
             return
         asyncio.run(self.pass_once())
 

@@ -177,3 +177,26 @@ def test_a_large_send_refreshes_the_outbox_statistics_on_postgresql(engine: Engi
             text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'outbox'")
         ).scalar()
     assert after is not None and after != before
+
+
+def test_without_public_base_url_nothing_goes_and_nothing_is_lost(
+    engine: Engine, double: TwilioDouble, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every message must carry its status callback URL: without PUBLIC_BASE_URL the
+    dispatcher refuses (once, loudly) and the messages wait."""
+    settings = sending_settings(engine, double.url, None)
+    org = organization(engine, "org")
+    contact(engine, "+12135550221", orgs=(org,))
+    send_id = blast(engine, org, {"en": "Vote"})
+    sending = Sending.from_settings(engine, settings)
+    try:
+        sending.start_sends()
+        with caplog.at_level("ERROR", logger="scheduler.service"):
+            sending.dispatch()
+            sending.dispatch()
+    finally:
+        sending.role.release()
+    assert double.requests == []
+    assert [r.status for r in outbox_rows(engine, send_id)] == ["pending"]
+    refusals = [r for r in caplog.records if "set PUBLIC_BASE_URL" in r.getMessage()]
+    assert len(refusals) == 1
