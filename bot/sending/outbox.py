@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Table, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from bot.channels import SendResult
 from bot.consent import load_contact, opt_out, save
@@ -479,11 +479,6 @@ def open_rows(conn: Connection) -> int:
     """Rows still waiting or in flight (for tests and the dispatcher's idle check)."""
     query = select(func.count()).where(OUTBOX.c.status.in_(WAITING + IN_FLIGHT))
     return int(conn.execute(query).scalar_one())
-
-
-def outbox_table() -> Table:
-    """The outbox table (for callers that build their own queries)."""
-    return OUTBOX
 
 
 # Twilio's message statuses, as the outbox counts them.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -148,26 +148,11 @@ def audience_query(
     return query
 
 
-@dataclass
-class Preview:
-    """What a blast would do: recipients and cost per language."""
-
-    recipients: int = 0
-    by_language: dict[str, int] = field(default_factory=dict)
-    without_text: dict[str, int] = field(default_factory=dict)  # languages it has no text for
-
-
 def language_counts(conn: Connection, query: Select[Any]) -> Counter[str]:
     """Recipients per language of an audience query."""
     inner = query.subquery()
     rows = conn.execute(select(inner.c.language, func.count()).group_by(inner.c.language))
     return Counter({str(lang): int(n) for lang, n in rows})
-
-
-def text_for(texts: Mapping[str, str] | None, language: str, default_language: str) -> str | None:
-    """The blast's text in a language, else in the default language, else None."""
-    texts = texts or {}
-    return texts.get(language) or texts.get(default_language)
 
 
 def start_send(conn: Connection, send_id: int, *, default_language: str, now: dt.datetime) -> int:
