@@ -116,3 +116,20 @@ def load_contact(conn: Connection, contact_id: int) -> ContactState | None:
         ).where(CONTACTS.c.id == contact_id)
     ).first()
     return ContactState(row.id, row.language, row.opted_out, row.reminders) if row else None
+
+
+# Twilio's error 21610: the recipient replied STOP to the carrier, so every message to them
+# is refused. Reported by status callbacks of replies and of sends, and by the Messages API.
+UNSUBSCRIBED = 21610
+
+
+def carrier_opt_out(conn: Connection, contact_id: int, channel: str, now: datetime) -> bool:
+    """The carrier says the contact texted STOP to it: opt them out everywhere (source
+    carrier), once. Returns whether this changed anything."""
+    contact = load_contact(conn, contact_id)
+    if contact is None or contact.opted_out:
+        return False
+    text = f"Twilio error {UNSUBSCRIBED}"
+    opt_out(contact, channel=channel, source="carrier", text=text, now=now)
+    save(conn, contact, now)
+    return True

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot import metrics
-from bot.consent import load_contact, opt_out, save
+from bot.consent import UNSUBSCRIBED, carrier_opt_out
 from bot.models import Contact, OutboundMessage
 from bot.phones import AddressError, mask, parse_address
 from bot.store import outbound_at
@@ -32,8 +32,6 @@ RANK = {
     "failed": 5,
     "canceled": 5,
 }
-UNSUBSCRIBED = 21610  # the recipient replied STOP to the carrier: never text them again
-WHATSAPP_WINDOW_CLOSED = 63016  # free text outside WhatsApp's 24-hour window
 
 
 @dataclass(frozen=True)
@@ -94,15 +92,8 @@ def _carrier_opt_out(
 ) -> None:
     """The carrier says the recipient texted STOP to it: never text them again."""
     contact_id = _contact_id(session, row, to, region)
-    conn = session.connection()
-    contact = load_contact(conn, contact_id) if contact_id else None
-    if contact is None or contact.opted_out:
-        return
-    channel = row.channel if row else "sms"
-    opt_out(
-        contact, channel=channel, source="carrier", text=f"Twilio error {UNSUBSCRIBED}", now=now
-    )
-    save(conn, contact, now)
+    if contact_id is not None:
+        carrier_opt_out(session.connection(), contact_id, row.channel if row else "sms", now)
 
 
 def _contact_id(

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from bot.clock import utcnow
 from bot.db import session_scope
 from bot.imports.languages import LanguageNames
-from bot.imports.runner import ImportOptions, run_import
+from bot.imports.runner import COUNTED, ImportOptions, run_import
 from bot.imports.service import consent_basis, create_import
 from bot.models import ContactImport
 from bot.partners import create_organization
@@ -23,17 +23,6 @@ from messages.catalog import Catalogs
 
 LANGUAGES = LanguageNames.from_catalogs(Catalogs.load())
 BASIS = "Sign-up sheet at the Lunar New Year festival: 'Text me voting reminders'"
-COUNTS = (
-    "rows",
-    "new_contacts",
-    "new_memberships",
-    "updated",
-    "unchanged",
-    "duplicates",
-    "rejected",
-    "suppressed",
-    "warnings",
-)
 _files = itertools.count(1)
 
 
@@ -116,7 +105,7 @@ def run_file(
 
 def counts(imp: ContactImport) -> dict[str, int]:
     """An import's counts by name."""
-    return {name: getattr(imp, name) for name in COUNTS}
+    return {name: getattr(imp, name) for name in COUNTED}
 
 
 def assert_adds_up(imp: ContactImport) -> None:

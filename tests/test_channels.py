@@ -1,13 +1,16 @@
-"""Channels against a Twilio double at the HTTP boundary (nothing of ours is patched)."""
+"""How messages leave Turnout: the Twilio sender against a Twilio double at the HTTP boundary
+(nothing of ours is patched), and the console for `turnout chat` and the demo."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Iterator
 
 import pytest
 
-from bot.channels import ConsoleChannel, RecordingChannel, TwilioChannel
+from bot.channels import ConsoleChannel, SendResult
+from bot.senders import ConsoleSender, Outgoing, TwilioSender
 from bot.settings import Settings
 from tests.twilio_double import TwilioDouble
 
@@ -30,11 +33,19 @@ def _settings(double: TwilioDouble, **extra: str) -> Settings:
     )
 
 
+def _send(settings: Settings, message: Outgoing) -> SendResult:
+    async def send() -> SendResult:
+        async with TwilioSender.from_settings(settings) as sender:
+            return await sender.send(message)
+
+    return asyncio.run(send())
+
+
 def test_sms_goes_to_the_configured_base_url(double: TwilioDouble) -> None:
-    channel = TwilioChannel.sms(_settings(double, TWILIO_SMS_FROM="+15005550006"))
-    result = channel.send(
-        "+12135550123", "Polls close at 8 pm. 投票", status_callback="https://x/s?o=7"
+    message = Outgoing(
+        "+12135550123", "sms", "Polls close at 8 pm. 投票", status_callback="https://x/s?o=7"
     )
+    result = _send(_settings(double, TWILIO_SMS_FROM="+15005550006"), message)
     assert result.sid and result.sid.startswith("SM") and result.status == "queued"
     assert double.requests == [
         {
@@ -51,14 +62,14 @@ def test_messaging_service_is_preferred_for_sms(double: TwilioDouble) -> None:
     settings = _settings(
         double, TWILIO_SMS_FROM="+15005550006", TWILIO_MESSAGING_SERVICE_SID=service
     )
-    TwilioChannel.sms(settings).send("+12135550123", "hi")
+    _send(settings, Outgoing("+12135550123", "sms", "hi"))
     assert double.requests[0]["MessagingServiceSid"] == service
     assert "From" not in double.requests[0]
 
 
 def test_whatsapp_prefixes_both_addresses(double: TwilioDouble) -> None:
-    channel = TwilioChannel.whatsapp(_settings(double, TWILIO_WHATSAPP_FROM="+14155238886"))
-    channel.send("+12135550123", "hola")
+    settings = _settings(double, TWILIO_WHATSAPP_FROM="+14155238886")
+    _send(settings, Outgoing("+12135550123", "whatsapp", "hola"))
     assert double.requests[0]["To"] == "whatsapp:+12135550123"
     assert double.requests[0]["From"] == "whatsapp:+14155238886"
 
@@ -71,32 +82,39 @@ def test_errors_come_back_as_results(
     double: TwilioDouble, status: int, code: int, retryable: bool
 ) -> None:
     double.fail_for["+12135550999"] = (status, code, f"error {code}")
-    result = TwilioChannel.sms(_settings(double, TWILIO_SMS_FROM="+15005550006")).send(
-        "+12135550999", "hi"
-    )
+    settings = _settings(double, TWILIO_SMS_FROM="+15005550006")
+    result = _send(settings, Outgoing("+12135550999", "sms", "hi"))
     assert (result.sid, result.status, result.error_code) == (None, "failed", code)
+    assert result.error_message == f"error {code}"
     assert result.retryable is retryable
 
 
 def test_wrong_credentials_are_reported(double: TwilioDouble) -> None:
     settings = _settings(double, TWILIO_SMS_FROM="+15005550006")
     settings = settings.model_copy(update={"twilio_auth_token": "wrong"})
-    result = TwilioChannel.sms(settings).send("+12135550123", "hi")
-    assert (result.status, result.error_code) == ("failed", 20003)
+    result = _send(settings, Outgoing("+12135550123", "sms", "hi"))
+    assert (result.status, result.error_code, result.retryable) == ("failed", 20003, False)
 
 
-def test_missing_sender_is_a_clear_error() -> None:
-    settings = Settings(TWILIO_ACCOUNT_SID=SID, TWILIO_AUTH_TOKEN=TOKEN, _env_file=None)  # type: ignore[call-arg]
-    with pytest.raises(RuntimeError, match="TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID"):
-        TwilioChannel.sms(settings)
-    with pytest.raises(RuntimeError, match="TWILIO_WHATSAPP_FROM"):
-        TwilioChannel.whatsapp(settings)
+def test_missing_credentials_or_sender_are_clear_errors(double: TwilioDouble) -> None:
+    with pytest.raises(RuntimeError, match="TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"):
+        TwilioSender.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+    settings = _settings(double)
+    assert TwilioSender.from_settings(settings).channels == frozenset()
+    sms = _send(settings, Outgoing("+12135550123", "sms", "hi"))
+    assert sms.status == "failed" and "TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID" in str(
+        sms.error_message
+    )
+    whatsapp = _send(settings, Outgoing("+12135550123", "whatsapp", "hi"))
+    assert "TWILIO_WHATSAPP_FROM" in str(whatsapp.error_message)
+    assert double.requests == []  # nothing left for Twilio
 
 
-def test_console_and_recording_channels() -> None:
+def test_console_channel_and_sender() -> None:
     out = io.StringIO()
     assert ConsoleChannel(out).send("+1", "hello").status == "delivered"
     assert out.getvalue() == "hello\n\n"
-    recording = RecordingChannel()
-    first = recording.send("+12135550123", "a", status_callback="cb")
-    assert recording.sent == [("+12135550123", "a", "cb")] and first.sid
+    printed = io.StringIO()
+    result = asyncio.run(ConsoleSender(printed).send(Outgoing("+12135550123", "sms", "Vote")))
+    assert result.status == "delivered" and result.sid and result.sid.startswith("CO")
+    assert printed.getvalue() == "--> sms …0123\nVote\n\n"  # the number masked

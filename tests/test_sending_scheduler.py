@@ -13,6 +13,7 @@ from sqlalchemy import Engine, insert, text, update
 
 from bot.clock import utcnow
 from bot.sending import sends
+from scheduler.dispatcher import worker_name
 from scheduler.role import Role
 from scheduler.service import MISFIRE_GRACE, Sending, build_scheduler
 from tests.conftest import AUTH_TOKEN
@@ -99,7 +100,7 @@ def test_several_dispatchers_drain_one_outbox_once(engine: Engine, double: Twili
     assert sum(s.sent for s in stats) == len(phones)
     claimed_by = {r.claimed_by for r in outbox_rows(engine, send_id)}
     assert all(r.status == "sent" for r in outbox_rows(engine, send_id))
-    assert len(claimed_by) == 1  # one process here; the names say host:pid
+    assert claimed_by == {worker_name()}  # each row names its dispatcher (host:pid)
 
 
 def test_a_send_missed_while_down_is_caught_up_and_a_stale_one_expires(

@@ -38,7 +38,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from bot.channels import SendResult, TwilioChannel
+from bot.channels import SendResult
 from bot.senders import Outgoing, TwilioSender
 from bot.settings import Settings
 
@@ -245,11 +245,16 @@ def _settings(prism: Prism, **extra: str) -> Settings:
     ],
     ids=["sms-from", "sms-messaging-service", "whatsapp"],
 )
-def test_the_synchronous_channels_conform(prism: Prism, kind: str, extra: dict[str, str]) -> None:
-    settings = _settings(prism, **extra)
-    channel = TwilioChannel.sms(settings) if kind == "sms" else TwilioChannel.whatsapp(settings)
-    result = channel.send(TO, "Polls close at 8 pm. 投票", status_callback=CALLBACK)
-    _assert_accepted(result, prism)
+def test_the_sender_made_from_settings_conforms(
+    prism: Prism, kind: str, extra: dict[str, str]
+) -> None:
+    message = Outgoing(TO, kind, "Polls close at 8 pm. 投票", status_callback=CALLBACK)
+
+    async def send() -> SendResult:
+        async with TwilioSender.from_settings(_settings(prism, **extra)) as twilio:
+            return await twilio.send(message)
+
+    _assert_accepted(asyncio.run(send()), prism)
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,7 @@ from bot.imports.columns import IMPORTED
 from bot.imports.copytext import copy_text
 from bot.models import ConsentEvent, Contact, Membership
 from bot.sql import upsert_insert
+from bot.store import CONSENT_COLUMNS
 
 CONTACTS: Table = Contact.__table__  # type: ignore[attr-defined]
 MEMBERSHIPS: Table = Membership.__table__  # type: ignore[attr-defined]
@@ -271,17 +272,6 @@ def counts(conn: Connection) -> dict[str, int]:
         "unchanged": int(row.unchanged or 0),
         "unknown_phones": int(row.unknown or 0),
     }
-
-
-CONSENT_COLUMNS = [
-    "contact_id",
-    "kind",
-    "channel",
-    "source",
-    "text",
-    "organization_id",
-    "created_at",
-]
 
 
 def write(

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from bot.channels import SendResult
-from bot.consent import load_contact, opt_out, save
+from bot.consent import UNSUBSCRIBED, carrier_opt_out
 from bot.senders import IN_DOUBT, NOT_SENT, Outgoing
 from bot.sending import rules
 from bot.sending.render import Renderer
@@ -33,7 +33,6 @@ from bot.sending.sends import CONTACTS, IN_FLIGHT, OUTBOX, SENDS, WAITING
 from bot.settings import Settings
 
 # Twilio errors that end a message for good, and what they mean for the contact.
-UNSUBSCRIBED = 21610  # replied STOP to the carrier: opted out, everywhere
 INVALID_NUMBER = 21211
 FILTERED = 30007  # the carrier filtered it as spam: report it, do not retry
 WHATSAPP_WINDOW_CLOSED = 63016
@@ -43,6 +42,14 @@ BACKOFF_CAP = 300.0  # seconds
 SKIPPED = "skipped"  # a SendResult status: not sent, for the reason in error_message
 # A row handed back: no dispatcher holds it, and it is not at Twilio.
 RELEASED: dict[str, Any] = {"claimed_by": None, "lease_until": None, "sending_at": None}
+# WhatsApp refused free text (63016), at create or by callback: the row waits for SMS, which
+# the rules at claim time choose (or skip, when the contact has no SMS channel).
+BY_SMS: dict[str, Any] = {
+    "status": "pending",
+    "reason": "whatsapp_window",
+    "error_code": WHATSAPP_WINDOW_CLOSED,
+    **RELEASED,
+}
 
 
 @dataclass(frozen=True)
@@ -154,15 +161,11 @@ def prepare(
     )
     rows = list(conn.execute(query))
     contact_ids = sorted({int(r.contact_id) for r in rows})
-    if _dialect(conn) == "postgresql":  # hold the recipients while the cap counts
-        conn.execute(
-            select(c.id).where(c.id.in_(contact_ids)).order_by(c.id).with_for_update()
-        ).all()
-        opted = set(
-            conn.execute(select(c.id).where(c.id.in_(contact_ids), c.opted_out.is_(True)))
-            .scalars()
-            .all()
-        )
+    if _dialect(conn) == "postgresql":
+        # Hold the recipients while the cap counts, and read their opt-out as locked (a STOP
+        # committed after the rows above were read is seen here).
+        locked = select(c.id, c.opted_out).where(c.id.in_(contact_ids)).order_by(c.id)
+        opted = {int(cid) for cid, out in conn.execute(locked.with_for_update()) if out}
     else:
         opted = {int(r.contact_id) for r in rows if r.opted_out}
     sent_today = _blasts_today(conn, contact_ids, now - dt.timedelta(days=1))
@@ -373,13 +376,7 @@ def record(
             "error_message": bindparam("b_msg"),
         }
         _write(conn, again, due_again | RELEASED, now, only="sending")
-    by_sms = {
-        "status": "pending",
-        "reason": "whatsapp_window",
-        "error_code": WHATSAPP_WINDOW_CLOSED,
-        "error_message": bindparam("b_msg"),
-    }
-    _write(conn, fallback, by_sms | RELEASED, now, only="sending")
+    _write(conn, fallback, BY_SMS | {"error_message": bindparam("b_msg")}, now, only="sending")
     failure: dict[str, Any] = {
         "status": "failed",
         "reason": bindparam("b_reason"),
@@ -392,7 +389,7 @@ def record(
     skip = {"status": "skipped", "reason": bindparam("b_reason")}
     _write(conn, skipped, skip | RELEASED, now, only="sending")
     for outbox_id, channel in opted_out:
-        carrier_opt_out(conn, outbox_id, channel, now)
+        _recipient_opted_out(conn, outbox_id, channel, now)
     return tally
 
 
@@ -405,18 +402,12 @@ def _reason(code: int | None) -> str:
     }.get(code or 0, "twilio_error")
 
 
-def carrier_opt_out(conn: Connection, outbox_id: int, channel: str, now: dt.datetime) -> None:
-    """Twilio says the recipient unsubscribed (21610): opt them out everywhere."""
+def _recipient_opted_out(conn: Connection, outbox_id: int, channel: str, now: dt.datetime) -> None:
+    """Twilio says the row's recipient unsubscribed (21610): opt them out everywhere."""
     contact_id = conn.execute(
         select(OUTBOX.c.contact_id).where(OUTBOX.c.id == outbox_id)
     ).scalar_one()
-    contact = load_contact(conn, int(contact_id))
-    if contact is None or contact.opted_out:
-        return
-    opt_out(
-        contact, channel=channel, source="carrier", text=f"Twilio error {UNSUBSCRIBED}", now=now
-    )
-    save(conn, contact, now)
+    carrier_opt_out(conn, int(contact_id), channel, now)
 
 
 def release_expired_claims(conn: Connection, now: dt.datetime) -> int:
@@ -541,13 +532,7 @@ def callback(
         values["reason"] = _reason(error_code)
     if error_code == WHATSAPP_WINDOW_CLOSED and row.channel == "whatsapp":
         # Not delivered, and nothing reached the voter: try SMS (the rules decide at claim).
-        values |= {
-            "status": "pending",
-            "available_at": now,
-            "claimed_by": None,
-            "sending_at": None,
-            "twilio_sid": None,
-        }
+        values |= BY_SMS | {"available_at": now, "twilio_sid": None}
         conn.execute(update(OUTBOX).where(o.id == outbox_id).values(**values))
         return "pending"
     if RANK[new] < RANK.get(row.status, 0):
@@ -557,7 +542,7 @@ def callback(
         values["sent_at"] = now
     conn.execute(update(OUTBOX).where(o.id == outbox_id).values(**values))
     if error_code == UNSUBSCRIBED:
-        carrier_opt_out(conn, outbox_id, row.channel or "sms", now)
+        _recipient_opted_out(conn, outbox_id, row.channel or "sms", now)
     return str(new)
 
 
