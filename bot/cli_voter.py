@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
@@ -19,7 +18,7 @@ from sqlalchemy import Engine
 
 from bot.api.reminders import plan_in_transaction
 from bot.cli import app, console
-from bot.clock import utcnow
+from bot.clock import utcnow, zone
 from bot.db import make_engine
 from bot.migrate import upgrade
 from bot.settings import get_settings
@@ -170,11 +169,9 @@ def _links(links: list[str], lookup: str | None, office_url: str | None) -> dict
 def _zone(value: str | None) -> str | None:
     if value is None:
         return None
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    if zone(value) is None:
         message = f"{value!r} is not an IANA time zone (America/Los_Angeles)"
-        raise typer.BadParameter(message, param_hint="--timezone") from None
+        raise typer.BadParameter(message, param_hint="--timezone")
     return value
 
 

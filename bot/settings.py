@@ -6,10 +6,11 @@ import re
 from datetime import time
 from functools import lru_cache
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.clock import zone
 
 # What carriers let one sender send, messages a second (Twilio's figures for US senders;
 # a 10DLC campaign's real figure depends on its brand score: set TURNOUT_SEND_RATE).
@@ -71,10 +72,8 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"TURNOUT_TIMEZONE must be an IANA time zone, got {value!r}") from None
+        if zone(value) is None:
+            raise ValueError(f"TURNOUT_TIMEZONE must be an IANA time zone, got {value!r}")
         return value
 
     @field_validator("quiet_hours")

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
+from bot.clock import zone
 from bot.sending.rules import (
     Route,
     contact_zone,
@@ -23,7 +24,6 @@ from bot.sending.rules import (
     next_allowed,
     route,
     whatsapp_window_open,
-    zone,
     zone_for_phone,
     zone_for_zip,
 )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
@@ -17,7 +16,7 @@ from bot.api.blasts import ContextDep
 from bot.api.deps import AdminDep, PrincipalDep, SessionDep
 from bot.api.errors import NotFound
 from bot.api.reminders import plan_in_transaction
-from bot.clock import utcnow
+from bot.clock import utcnow, zone
 from bot.voter.elections import list_elections, save_election
 from bot.voter.tables import Election
 
@@ -49,11 +48,8 @@ class ElectionBase(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"not an IANA time zone: {value!r}") from None
+        if value is not None and zone(value) is None:
+            raise ValueError(f"not an IANA time zone: {value!r}")
         return value
 
     @field_validator("links")

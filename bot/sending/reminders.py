@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select, update
 
-from bot.sending.rules import local_instant, zone
+from bot.clock import zone
+from bot.sending.rules import local_instant
 from bot.sending.sends import SENDS
 from bot.sql import upsert_insert
 from bot.voter.elections import ElectionInfo, upcoming_election

@@ -7,27 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 import zipcodes
 from phonenumbers import timezone as phone_timezones
 
+from bot.clock import zone
+
 # WhatsApp lets a business send free text within 24 hours of the user's last message; we stop
 # five minutes short so that a message claimed just inside the window is not sent just after.
 WHATSAPP_WINDOW = timedelta(hours=24)
 WINDOW_MARGIN = timedelta(minutes=5)
-
-
-@lru_cache(maxsize=512)
-def zone(name: str | None) -> ZoneInfo | None:
-    """An IANA zone by name, or None for a missing or unknown name."""
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 @lru_cache(maxsize=65536)

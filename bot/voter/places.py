@@ -7,8 +7,8 @@ import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.clock import zone as named_zone
 from bot.voter.geo import haversine_miles, zip_info
 from bot.voter.records import PollingPlace
 
@@ -62,9 +62,8 @@ def _on_earth(lat: float | None, lng: float | None) -> bool:
 
 def offset_problem(place: PollingPlace, zone_name: str) -> str | None:
     """A problem when the hours' UTC offsets disagree with the place's time zone on those days."""
-    try:
-        zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
+    zone = named_zone(zone_name)
+    if zone is None:
         return None
     wrong: dict[dt.date, tuple[dt.timedelta | None, dt.timedelta | None]] = {}
     for hours in place.hours:
