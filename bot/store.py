@@ -80,13 +80,9 @@ def _begin_statement(dialect: str, channel: str) -> Any:
     upsert = _contact_upsert(dialect, channel)
     columns = [CONTACTS.c[name] for name in CONTACT_COLUMNS]
     if dialect == "sqlite":
-        # One writer at a time: the state can come back with the upsert.
-        state = (
-            select(CONVERSATIONS.c.state)
-            .where(CONVERSATIONS.c.contact_id == CONTACTS.c.id)
-            .scalar_subquery()
-        )
-        return upsert.returning(*columns, state.label("state"))
+        # No data-modifying CTEs on SQLite: the inbound row and the state are read by
+        # statements of their own (no round trips to save in an embedded database).
+        return upsert.returning(*columns)
     contact = upsert.returning(*columns).cte("contact")
     inbound = (
         upsert_insert(dialect, INBOUND)
@@ -129,14 +125,18 @@ def begin_inbound(
     ).one()
     contact = ContactState(row.id, row.language, row.opted_out, row.reminders)
     if dialect == "sqlite":
-        inbound_id = conn.execute(_insert_inbound(dialect), {**inbound, "contact_id": row.id})
-        return contact, row.state, inbound_id.scalar()
-    if row.inbound_id is None:
+        inbound_id = conn.execute(
+            _insert_inbound(dialect), {**inbound, "contact_id": row.id}
+        ).scalar()
+    else:
+        inbound_id = row.inbound_id
+    if inbound_id is None:
         return contact, None, None
-    # A separate statement: it sees what another message from this texter committed while
-    # this one waited for the contact's row lock (a subquery above would not).
+    # A statement of its own, correlated by the contact's id: on PostgreSQL it also sees what
+    # another message from this texter committed while this one waited for the contact's row
+    # lock (a subquery of the upsert would not).
     state = conn.execute(_STATE_OF, {"cid": row.id}).scalar()
-    return contact, state, row.inbound_id
+    return contact, state, inbound_id
 
 
 @cache
