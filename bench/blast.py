@@ -62,10 +62,10 @@ from bot.channels import SendResult
 from bot.clock import utcnow
 from bot.db import make_engine
 from bot.migrate import upgrade
-from bot.senders import Outgoing, Sender, TwilioSender
 from bot.sending import outbox, sends
 from bot.settings import Settings
-from scheduler.service import Sending
+from bot.twilio.sender import Outgoing, Sender, TwilioSender
+from scheduler.process import Sending
 
 ROOT = Path(__file__).parent.parent
 RESULTS = Path(__file__).parent / "results"

@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bench.scratch import scratch_database
-from bot.imports.columns import FIELDS
+from bot.contacts.imports.columns import FIELDS
 
 RESULTS = Path(__file__).parent / "results"
 DATABASE = "turnout_bench_imports"
@@ -169,11 +169,11 @@ def generate(path: Path, rows: int) -> None:
 def normalized_csv(raw: Path, out: Path) -> int:
     """The rows the importer stages, written as CSV (empty = NULL); how many."""
     from bot.clock import utcnow
-    from bot.imports.batches import batches
-    from bot.imports.columns import resolve
-    from bot.imports.languages import LanguageNames
-    from bot.imports.normalize import RowNormalizer, consent_datetime
-    from bot.imports.reader import open_table
+    from bot.contacts.imports.batches import batches
+    from bot.contacts.imports.columns import resolve
+    from bot.contacts.imports.languages import LanguageNames
+    from bot.contacts.imports.normalize import RowNormalizer, consent_datetime
+    from bot.contacts.imports.reader import open_table
     from messages.catalog import Catalogs
 
     written = 0
@@ -257,12 +257,12 @@ def _drop_foreign_keys(engine: Any) -> None:
 def child(url: str, raw: Path, without_fks: bool = False) -> dict[str, Any]:
     """In the child process: migrate, then time the whole import."""
     from bot.clock import utcnow
+    from bot.contacts.imports.intake import consent_basis, create_import
+    from bot.contacts.imports.languages import LanguageNames
+    from bot.contacts.imports.runner import ImportOptions, run_import
+    from bot.contacts.organizations import create_organization
     from bot.db import make_engine, session_scope
-    from bot.imports.languages import LanguageNames
-    from bot.imports.runner import ImportOptions, run_import
-    from bot.imports.service import consent_basis, create_import
     from bot.migrate import upgrade
-    from bot.partners import create_organization
     from messages.catalog import Catalogs
 
     engine = make_engine(url)

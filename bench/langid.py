@@ -28,7 +28,7 @@ from langdetect import DetectorFactory, LangDetectException
 from langdetect import detect as langdetect_detect
 from lingua import Language, LanguageDetectorBuilder
 
-from bot.langid import LanguageIdentifier, lingua_language
+from bot.conversation.langid import LanguageIdentifier, lingua_language
 from flows.text import normalize
 from messages.catalog import Catalogs
 
@@ -175,7 +175,8 @@ RSS_SCRIPTS = {
         "builder.with_preloaded_language_models().build().detect_language_of('where do I vote')\n"
     ),
     "Turnout": (
-        "from bot.langid import LanguageIdentifier\nfrom messages.catalog import Catalogs\n"
+        "from bot.conversation.langid import LanguageIdentifier\n"
+        "from messages.catalog import Catalogs\n"
         "LanguageIdentifier.from_catalogs(Catalogs.load()).detect('where do I vote')\n"
     ),
 }

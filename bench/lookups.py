@@ -25,8 +25,10 @@ from bench.scratch import drop_scratch, scratch_database
 from bot.db import make_engine
 from bot.migrate import upgrade
 from bot.models import Contact
-from bot.voter.importing import import_places, import_voters
-from bot.voter.lookups import check_registration, find_polling_places
+from bot.voter.places.finder import find_polling_places
+from bot.voter.places.importer import import_places
+from bot.voter.roll.checker import check_registration
+from bot.voter.roll.loader import import_voters
 
 RESULTS = Path(__file__).parent / "results"
 SHARED = Path(__file__).resolve().parents[1] / "tests" / "data" / "vip"  # copies of ../shared/vip

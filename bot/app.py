@@ -17,8 +17,8 @@ from bot.api import install as install_admin_api
 from bot.db import is_sqlite, make_async_engine, make_engine
 from bot.runtime import Runtime
 from bot.settings import Settings, get_settings
+from bot.twilio.webhook import router as twilio_router
 from bot.voter.geo import zip_info
-from bot.webhook import router as twilio_router
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Channels: what a send answers, and the console channel of `turnout chat`.
 
-Messages Turnout sends on its own (blasts, reminders, tests) go through `bot.senders`: the
+Messages Turnout sends on its own (blasts, reminders, tests) go through `bot.twilio.sender`: the
 Twilio sender (SMS and WhatsApp, up to a hundred requests in flight) and the console sender of
 `turnout serve` without Twilio. Replies to inbound messages go back in the webhook's TwiML,
 with no network call inside the request's transaction.

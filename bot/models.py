@@ -293,4 +293,4 @@ class SenderPace(SQLModel, table=True):
     next_at: float  # Unix time of the next free slot
 
 
-from bot.voter import tables as _voter_tables  # noqa: E402,F401  (register the voter tables)
+from bot.voter import schema as _voter_tables  # noqa: E402,F401  (register the voter tables)

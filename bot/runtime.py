@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from bot.langid import LanguageIdentifier
-from bot.lexicon import INTENTS, lexicon_from_catalogs
+from bot.conversation.keywords import INTENTS, lexicon_from_catalogs
+from bot.conversation.langid import LanguageIdentifier
 from bot.settings import Settings
 from flows.lexicon import Lexicon
 from flows.model import FlowSet, load_flows

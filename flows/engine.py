@@ -2,8 +2,9 @@
 
     step(flows, lexicon, state, event, contact, now, idle) → Result(state, replies, effects)
 
-No I/O and no clock: the host (`bot.conversation`) loads the state, passes `now`, applies the
-effects, renders the replies (message keys) in the contact's language and persists the result.
+No I/O and no clock: the host (`bot.conversation.service`) loads the state, passes `now`,
+applies the effects, renders the replies (message keys) in the contact's language and persists
+the result.
 A node that needs data (a polling place, a registration status) ends the step with a `lookup`
 effect; the host answers it and calls `step` again with the answer as the event
 (`Event(lookup=LookupResult(...))`), in the same transaction.

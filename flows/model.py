@@ -28,7 +28,8 @@ BRANCH_TESTS = frozenset({"language_unknown", "reminders_on", "other"})
 # ... and tests a lookup's result routes use (they look at the host's answer).
 RESULT_TESTS = frozenset({"outcome", "other"})
 TESTS_WITH_ARG = frozenset({"choice", "intent", "outcome"})
-# Lookups the host answers (bot.lookups): the engine asks, the host queries, the engine goes on.
+# Lookups the host answers (bot.conversation.lookups): the engine asks, the host queries, the
+# engine goes on.
 LOOKUPS = frozenset({"polling_place", "registration"})
 EFFECTS = frozenset({"set_language", "reminders_opt_in", "reminders_opt_out", "handoff"})
 

@@ -13,11 +13,11 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine
 
 from bot.app import create_app
-from bot.cli import app, configure_logging, console
+from bot.cli.main import app, configure_logging, console
 from bot.db import is_sqlite, make_engine
 from bot.migrate import upgrade
 from bot.settings import get_settings
-from scheduler.service import Sending, build_scheduler
+from scheduler.process import Sending, build_scheduler
 
 
 @app.command()

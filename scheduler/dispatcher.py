@@ -34,12 +34,12 @@ from bot.channels import SendResult
 from bot.clock import utcnow
 from bot.models import SenderPace
 from bot.phones import mask
-from bot.senders import Outgoing, Sender
 from bot.sending import outbox
 from bot.sending.outbox import SKIPPED, Job, Outcome
 from bot.sending.render import Renderer
 from bot.sending.sends import CONTACTS
 from bot.settings import Settings
+from bot.twilio.sender import Outgoing, Sender
 
 log = logging.getLogger(__name__)
 PACE: Table = SenderPace.__table__  # type: ignore[attr-defined]

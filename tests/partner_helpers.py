@@ -13,12 +13,12 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from bot.clock import utcnow
+from bot.contacts.imports.intake import consent_basis, create_import
+from bot.contacts.imports.languages import LanguageNames
+from bot.contacts.imports.runner import COUNTED, ImportOptions, run_import
+from bot.contacts.organizations import create_organization
 from bot.db import session_scope
-from bot.imports.languages import LanguageNames
-from bot.imports.runner import COUNTED, ImportOptions, run_import
-from bot.imports.service import consent_basis, create_import
 from bot.models import ContactImport
-from bot.partners import create_organization
 from messages.catalog import Catalogs
 
 LANGUAGES = LanguageNames.from_catalogs(Catalogs.load())

@@ -22,7 +22,7 @@ from bot.models import Organization
 from bot.sending import outbox, sends
 from bot.settings import Settings
 from scheduler.dispatcher import Stats
-from scheduler.service import Sending
+from scheduler.process import Sending
 from tests.conftest import AUTH_TOKEN
 
 ACCOUNT = "AC" + "0" * 32

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.voter.address import AddressQuery, looks_like_zip, match_segment, parse_address
 from bot.voter.geo import haversine_km, haversine_miles, nearest, zip_centroid, zip_info
+from bot.voter.places.address import AddressQuery, looks_like_zip, match_segment, parse_address
+from bot.voter.places.usps import normalize_direction, normalize_street, normalize_suffix
 from bot.voter.records import OddEvenBoth, StreetSegment
-from bot.voter.usps import normalize_direction, normalize_street, normalize_suffix
 
 Q = AddressQuery
 

@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.api.blasts import PARTNER_AUDIENCE
+from bot.contacts.organizations import revoke_key
 from bot.models import ApiKey
-from bot.partners import revoke_key
 from tests.partner_helpers import bearer, csv_text, finished, make_org, upload
 
 pytestmark = pytest.mark.db

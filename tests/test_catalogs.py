@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.lexicon import INTENTS
+from bot.conversation.keywords import INTENTS
 from flows.model import load_flows
 from messages.catalog import Catalogs, budget, is_list_key, placeholders
 from messages.segments import count_segments

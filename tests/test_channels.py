@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from bot.channels import ConsoleChannel, SendResult
-from bot.senders import ConsoleSender, Outgoing, TwilioSender
 from bot.settings import Settings
+from bot.twilio.sender import ConsoleSender, Outgoing, TwilioSender
 from tests.twilio_double import TwilioDouble
 
 SID, TOKEN = "AC" + "1" * 32, "channel-test-token"

@@ -22,7 +22,7 @@ from bot.sending import sends
 from bot.sending.reminders import edit_reminder, ensure_plans, reminders_of
 from bot.settings import Settings
 from bot.voter.elections import save_election
-from scheduler.service import Sending
+from scheduler.process import Sending
 from tests.conftest import AUTH_TOKEN
 from tests.sending_helpers import (
     ACCOUNT,

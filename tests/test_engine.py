@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.lexicon import INTENTS, lexicon_from_catalogs
+from bot.conversation.keywords import INTENTS, lexicon_from_catalogs
 from flows.engine import ContactView, Effect, Event, LookupResult, Result, step
 from flows.lexicon import Lexicon
 from flows.model import DEFINITIONS, FlowError, FlowSet, load_flows

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from bot.imports.batches import batches
-from bot.imports.columns import MappingProblem, resolve
-from bot.imports.normalize import Problem, RowNormalizer
-from bot.imports.reader import FileProblem, detect_encoding, open_table
+from bot.contacts.imports.batches import batches
+from bot.contacts.imports.columns import MappingProblem, resolve
+from bot.contacts.imports.normalize import Problem, RowNormalizer
+from bot.contacts.imports.reader import FileProblem, detect_encoding, open_table
 from tests.partner_helpers import LANGUAGES
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from bot.imports.columns import resolve
-from bot.imports.normalize import ValueProblem, tags
+from bot.contacts.imports.columns import resolve
+from bot.contacts.imports.normalize import ValueProblem, tags
 from bot.models import Contact, ContactImportError, Membership
 from tests.partner_helpers import assert_adds_up, counts, csv_text, make_org, run_file
 

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.imports.copytext import copy_text
-from bot.imports.languages import LanguageProblem
-from bot.imports.normalize import ValueProblem, email, us_zip
-from bot.imports.phones import PhoneNormalizer, PhoneProblem, _slow
-from bot.imports.spreadsheet import csv_chunks, safe_cell
-from bot.partners import PartnerError, slugify
+from bot.contacts.imports.copytext import copy_text
+from bot.contacts.imports.languages import LanguageProblem
+from bot.contacts.imports.normalize import ValueProblem, email, us_zip
+from bot.contacts.imports.phone_cells import PhoneNormalizer, PhoneProblem, _slow
+from bot.contacts.imports.spreadsheet import csv_chunks, safe_cell
+from bot.contacts.organizations import PartnerError, slugify
 from tests.partner_helpers import LANGUAGES
 
 

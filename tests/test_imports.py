@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-from bot.imports import merge
-from bot.imports.runner import ImportBusy, run_import
-from bot.imports.service import ImportRefused, consent_basis
+from bot.contacts.imports import merge
+from bot.contacts.imports.intake import ImportRefused, consent_basis
+from bot.contacts.imports.runner import ImportBusy, run_import
 from bot.models import ConsentEvent, Contact, ContactImport, ContactImportError, Membership
 from tests.conftest import Signer
 from tests.partner_helpers import (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.langid import LanguageIdentifier, load_words
+from bot.conversation.langid import LanguageIdentifier, load_words
 from messages.catalog import Catalogs
 
 SMS_SET = Path(__file__).resolve().parent.parent / "bench" / "data" / "sms_langid.tsv"

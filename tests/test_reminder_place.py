@@ -14,8 +14,8 @@ from bot.models import Contact
 from bot.sending import sends
 from bot.sending.reminders import edit_reminder, ensure_plans, reminders_of
 from bot.voter.elections import save_election
-from bot.voter.place_import import import_places
-from scheduler.service import Sending
+from bot.voter.places.importer import import_places
+from scheduler.process import Sending
 from tests.conftest import AUTH_TOKEN, Signer
 from tests.sending_helpers import ACCOUNT, drain, sending_settings
 from tests.test_webhook import bodies, fields

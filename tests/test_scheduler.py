@@ -11,7 +11,7 @@ from sqlmodel import Session
 from bot.models import Contact, Conversation
 from bot.settings import Settings
 from scheduler.jobs import expire_conversations
-from scheduler.service import MISFIRE_GRACE, build_scheduler
+from scheduler.process import MISFIRE_GRACE, build_scheduler
 
 pytestmark = pytest.mark.db
 NOW = datetime(2026, 11, 3, 18, 0, tzinfo=UTC)

@@ -14,8 +14,8 @@ from sqlalchemy import Engine, insert, text, update
 from bot.clock import utcnow
 from bot.sending import sends
 from scheduler.dispatcher import worker_name
+from scheduler.process import MISFIRE_GRACE, Sending, build_scheduler
 from scheduler.role import Role
-from scheduler.service import MISFIRE_GRACE, Sending, build_scheduler
 from tests.conftest import AUTH_TOKEN
 from tests.sending_helpers import (
     ACCOUNT,
@@ -192,7 +192,7 @@ def test_without_public_base_url_nothing_goes_and_nothing_is_lost(
     sending = Sending.from_settings(engine, settings)
     try:
         sending.start_sends()
-        with caplog.at_level("ERROR", logger="scheduler.service"):
+        with caplog.at_level("ERROR", logger="scheduler.process"):
             sending.dispatch()
             sending.dispatch()
     finally:

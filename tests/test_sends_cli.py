@@ -17,7 +17,7 @@ from sqlalchemy import Engine, select, update
 from typer.testing import CliRunner, Result
 
 from bot.api.blasts import PARTNER_AUDIENCE
-from bot.cli import app
+from bot.cli.main import app
 from bot.clock import utcnow
 from bot.sending.sends import SENDS, start_send
 from bot.settings import get_settings

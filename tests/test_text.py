@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.lexicon import lexicon_from_catalogs
+from bot.conversation.keywords import lexicon_from_catalogs
 from flows.lexicon import Lexicon, as_number
 from flows.text import normalize
 from messages.catalog import Catalogs

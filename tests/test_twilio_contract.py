@@ -39,8 +39,8 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from bot.channels import SendResult
-from bot.senders import Outgoing, TwilioSender
 from bot.settings import Settings
+from bot.twilio.sender import Outgoing, TwilioSender
 
 ROOT = Path(__file__).parents[1]
 SPEC = Path(__file__).parents[1].parent / "shared" / "twilio" / "twilio_api_v2010.json"

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.voter.address import match_segment, parse_address
-from bot.voter.hours import parse_hours_text, parse_time
+from bot.voter.places.address import match_segment, parse_address
+from bot.voter.places.hours import parse_hours_text, parse_time
 from bot.voter.records import FeedError, FeedProblem, Hours, PollingPlace
-from bot.voter.vip import Feed, parse_feed
+from bot.voter.vip.feed import Feed, parse_feed
 
 SHARED = Path(__file__).resolve().parent / "data" / "vip"  # copies of ../shared/vip
 ALBEMARLE = SHARED / "sample_feed_v5.xml"

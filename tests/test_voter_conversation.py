@@ -13,8 +13,8 @@ from sqlmodel import Session
 from bot.clock import utcnow
 from bot.models import Conversation
 from bot.voter.elections import save_election
-from bot.voter.place_import import import_places
-from bot.voter.roll_import import import_voters
+from bot.voter.places.importer import import_places
+from bot.voter.roll.loader import import_voters
 from messages.segments import count_segments
 from tests.conftest import Signer
 from tests.test_webhook import bodies, fields

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from bot.voter.importing import ImportFailed, import_places, import_voters, purge_voters
-from bot.voter.lookups import find_polling_places
+from bot.voter.bulk import ImportFailed
+from bot.voter.places.finder import find_polling_places
+from bot.voter.places.importer import import_places
 from bot.voter.records import FeedError
+from bot.voter.roll.loader import import_voters, purge_voters
 from tests.voter_helpers import ALBEMARLE, MARICOPA, NOW, ROLL, write_roll
 
 pytestmark = pytest.mark.db

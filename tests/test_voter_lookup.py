@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from bot.voter.answers import OpenHours, RegistrationAnswer
 from bot.voter.elections import save_election
-from bot.voter.importing import import_places, import_voters
-from bot.voter.lookups import OpenHours, RegistrationAnswer, check_registration, find_polling_places
+from bot.voter.places.finder import find_polling_places
+from bot.voter.places.importer import import_places
+from bot.voter.roll.checker import check_registration
+from bot.voter.roll.loader import import_voters
 from tests.voter_helpers import (
     ALBEMARLE,
     MARICOPA,

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.voter.match import (
+from bot.voter.roll.match import (
     DobParse,
     Person,
     find_matches,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from bot.models import Contact
-from bot.voter.tables import PlaceSource, PollingPlace, Precinct, PrecinctPlace, StreetSegment
+from bot.voter.schema import PlaceSource, PollingPlace, Precinct, PrecinctPlace, StreetSegment
 
 NOW = dt.datetime(2024, 10, 1, 12, tzinfo=dt.UTC)
 ALBEMARLE = Path(__file__).resolve().parent / "data" / "vip" / "sample_feed_v5.xml"

@@ -6,7 +6,7 @@ A partner organization sees and steers its own blasts only; another organization
 answered exactly like one that does not exist. A coalition admin may act on every blast.
 
 The checks and views here are plain functions over a connection, shared with `turnout blasts`
-(bot.cli_sends); the routes at the bottom are thin.
+(bot.cli.sends); the routes at the bottom are thin.
 """
 
 from __future__ import annotations

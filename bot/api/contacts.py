@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 
 from bot.api.deps import EngineDep, PrincipalDep, SessionDep, target_organization
 from bot.api.schemas import ContactPage, ContactPublic
-from bot.imports.columns import FIELDS
-from bot.imports.spreadsheet import csv_chunks
+from bot.contacts.imports.columns import FIELDS
+from bot.contacts.imports.spreadsheet import csv_chunks
 from bot.models import Contact, Membership, Organization
 
 router = APIRouter(tags=["contacts"])

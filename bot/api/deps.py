@@ -17,11 +17,11 @@ from sqlmodel import Session
 
 from bot.api.errors import Forbidden, NotAuthenticated, NotFound
 from bot.clock import utcnow
+from bot.contacts.imports.languages import LanguageNames
+from bot.contacts.imports.runner import ImportOptions
+from bot.contacts.organizations import authenticate, find_organization
 from bot.db import session_scope
-from bot.imports.languages import LanguageNames
-from bot.imports.runner import ImportOptions
 from bot.models import Organization
-from bot.partners import authenticate, find_organization
 from bot.runtime import Runtime
 
 bearer = HTTPBearer(

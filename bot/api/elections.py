@@ -18,7 +18,7 @@ from bot.api.errors import NotFound
 from bot.api.reminders import plan_in_transaction
 from bot.clock import utcnow, zone
 from bot.voter.elections import list_elections, save_election
-from bot.voter.tables import Election
+from bot.voter.schema import Election
 
 router = APIRouter(tags=["elections"])
 LINK_KINDS = ("registration_lookup", "county_office", "ballot_tracking")

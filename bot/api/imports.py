@@ -21,10 +21,10 @@ from bot.api.deps import EngineDep, Principal, PrincipalDep, SessionDep, target_
 from bot.api.errors import Invalid, NotFound, PayloadTooLarge
 from bot.api.schemas import ImportPublic
 from bot.clock import utcnow
-from bot.imports.reader import FileProblem, stream_to
-from bot.imports.runner import ImportOptions, run_import
-from bot.imports.service import ImportRefused, consent_basis, create_import, error_rows
-from bot.imports.spreadsheet import csv_chunks
+from bot.contacts.imports.intake import ImportRefused, consent_basis, create_import, error_rows
+from bot.contacts.imports.reader import FileProblem, stream_to
+from bot.contacts.imports.runner import ImportOptions, run_import
+from bot.contacts.imports.spreadsheet import csv_chunks
 from bot.models import ContactImport, Organization
 from bot.settings import Settings
 

@@ -14,8 +14,7 @@ from bot.api.schemas import (
     OrganizationPublic,
 )
 from bot.clock import utcnow
-from bot.models import ApiKey, Organization
-from bot.partners import (
+from bot.contacts.organizations import (
     PartnerError,
     create_key,
     create_organization,
@@ -23,6 +22,7 @@ from bot.partners import (
     list_organizations,
     revoke_key,
 )
+from bot.models import ApiKey, Organization
 
 router = APIRouter(tags=["organizations"])
 

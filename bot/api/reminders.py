@@ -36,7 +36,7 @@ from bot.clock import utcnow
 from bot.sending.reminders import edit_reminder, ensure_plan, reminders_of
 from bot.sending.sends import SENDS, SendError, counts, set_state
 from bot.voter.elections import upcoming_election
-from bot.voter.tables import Election
+from bot.voter.schema import Election
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/elections/{election_id}/reminders", tags=["reminders"])

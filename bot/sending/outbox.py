@@ -25,12 +25,12 @@ from typing import Any, Literal
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from bot.channels import SendResult
-from bot.consent import UNSUBSCRIBED, carrier_opt_out
-from bot.senders import IN_DOUBT, NOT_SENT, Outgoing
+from bot.conversation.consent import UNSUBSCRIBED, carrier_opt_out
 from bot.sending import rules
 from bot.sending.render import Renderer
 from bot.sending.sends import CONTACTS, IN_FLIGHT, OUTBOX, SENDS, WAITING
 from bot.settings import Settings
+from bot.twilio.sender import IN_DOUBT, NOT_SENT, Outgoing
 
 # Twilio errors that end a message for good, and what they mean for the contact.
 INVALID_NUMBER = 21211

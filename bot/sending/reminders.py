@@ -28,7 +28,7 @@ from bot.sending.rules import local_instant
 from bot.sending.sends import SENDS
 from bot.sql import upsert_insert
 from bot.voter.elections import ElectionInfo, upcoming_election
-from bot.voter.tables import Election
+from bot.voter.schema import Election
 
 STEPS = ("registration_deadline", "early_voting", "eve", "morning", "closing")
 _ELECTIONS = Election.__table__  # type: ignore[attr-defined]

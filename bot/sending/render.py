@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Table, select
 
 from bot.settings import Settings
 from bot.voter.elections import ElectionInfo, upcoming_election
-from bot.voter.tables import PlaceSource, PollingPlace
+from bot.voter.schema import PlaceSource, PollingPlace
 from messages.catalog import CatalogError, Catalogs
 
 log = logging.getLogger(__name__)

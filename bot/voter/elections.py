@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert, select, update
 
 from bot.voter import records
-from bot.voter.tables import Election
+from bot.voter.schema import Election
 
 ORGANIZER_SOURCES = ("cli", "api")  # their values win over a feed's for the same date
 LINK_KINDS = ("registration_lookup", "county_office", "ballot_tracking", "polling_place_lookup")

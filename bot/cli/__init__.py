@@ -1,0 +1,1 @@
+"""The `turnout` command line: one module per command group, composed in `bot.cli.main`."""

@@ -1,0 +1,1 @@
+"""Contacts and partner organizations: organizations, API keys, contact lists and their imports."""

@@ -1,0 +1,1 @@
+"""Contact imports: partners' files read, normalized and merged, batch by batch."""

@@ -1,0 +1,158 @@
+"""Contact imports as partners ask for them: a file, a consent basis, an optional mapping.
+
+An import is refused before anything is stored when its consent basis is missing or its file
+has no phone column; everything after that is recorded on the import as it goes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot.contacts.imports.columns import MappingProblem, resolve
+from bot.contacts.imports.languages import LanguageNames, LanguageProblem
+from bot.contacts.imports.reader import FileProblem, open_table
+from bot.models import ContactImport, ContactImportError
+
+MIN_BASIS = 10
+BASIS_EXAMPLE = (
+    "for example: 'Sign-up sheet at the Lunar New Year festival; the sheet said: Text me "
+    "voting reminders from Chinatown Votes, reply STOP to stop'"
+)
+
+
+class ImportRefused(ValueError):
+    """An import that cannot start; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class ConsentBasis:
+    """How and when a list's contacts agreed to be texted, and in what language they were
+    asked. Rows may carry their own opt-in date and source."""
+
+    description: str
+    language: str
+    collected_on: date | None = None
+    source: str | None = None
+
+
+def consent_basis(
+    *,
+    description: str | None,
+    language: str | None,
+    collected_on: date | None,
+    source: str | None,
+    languages: LanguageNames,
+    today: date,
+) -> ConsentBasis:
+    """A validated consent basis, or ImportRefused saying what is missing."""
+    text = " ".join((description or "").split())
+    if len(text) < MIN_BASIS:
+        raise ImportRefused(
+            "a consent basis is required: say how and when these contacts agreed to be texted "
+            f"and what they were told ({BASIS_EXAMPLE})"
+        )
+    try:
+        code = languages.code(language or "")
+    except LanguageProblem as exc:
+        raise ImportRefused(f"consent language: {exc}") from None
+    if code is None:
+        raise ImportRefused(
+            "consent language is required: the language the contacts were asked in (en, es, zh ...)"
+        )
+    if collected_on is not None and collected_on > today:
+        raise ImportRefused("consent date is in the future")
+    clean_source = " ".join((source or "").split())[:200] or None
+    return ConsentBasis(text, code, collected_on, clean_source)
+
+
+def inspect_file(
+    path: Path, mapping: Mapping[str, str] | None, basis: ConsentBasis
+) -> dict[str, Any]:
+    """Check a file can be imported (readable, a phone column, a date for every row) and say
+    how it was read; ImportRefused otherwise."""
+    try:
+        with open_table(path) as table:
+            columns = resolve(table.header, mapping)
+            info = dict(table.info)
+    except (FileProblem, MappingProblem) as exc:
+        raise ImportRefused(str(exc)) from None
+    if basis.collected_on is None and "opted_in_at" not in columns.index:
+        raise ImportRefused(
+            "say when the consent was collected: give a consent date, or a file with an "
+            "opt-in date column"
+        )
+    return {**info, "columns": columns.describe(), "ignored": columns.ignored}
+
+
+def create_import(
+    *,
+    session: Session,
+    organization_id: int,
+    filename: str,
+    stored_path: Path,
+    basis: ConsentBasis,
+    mapping: Mapping[str, str] | None,
+    dry_run: bool,
+    now: datetime,
+) -> ContactImport:
+    """Record a pending import (the caller commits, then runs it)."""
+    info = inspect_file(stored_path, mapping, basis)
+    row = ContactImport(
+        organization_id=organization_id,
+        status="pending",
+        dry_run=dry_run,
+        filename=Path(filename).name[:255] or "upload",
+        stored_path=str(stored_path),
+        consent_basis=basis.description,
+        consent_language=basis.language,
+        consent_date=basis.collected_on,
+        consent_source=basis.source,
+        mapping=dict(mapping) if mapping else None,
+        file_info=info,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def consent_text(imp: ContactImport) -> str:
+    """What the consent log says about an imported opt-in."""
+    where = f"import #{imp.id}, {imp.filename}; asked in {imp.consent_language}"
+    return f"{imp.consent_basis} [{where}]"
+
+
+def error_rows(
+    session: Session, import_id: int, *, chunk: int = 5000
+) -> Iterator[ContactImportError]:
+    """An import's problems in file order, read a chunk at a time."""
+    last = 0
+    while True:
+        found = session.exec(
+            select(ContactImportError)
+            .where(ContactImportError.import_id == import_id, col(ContactImportError.id) > last)
+            .order_by(col(ContactImportError.id))
+            .limit(chunk)
+        ).all()
+        yield from found
+        if len(found) < chunk:
+            return
+        last = found[-1].id or last
+
+
+def parse_mapping(pairs: list[str]) -> dict[str, str]:
+    """`Header=field` pairs (the CLI's --map) as a mapping; ImportRefused when malformed."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        header, sep, field = pair.rpartition("=")
+        if not sep or not header.strip() or not field.strip():
+            raise ImportRefused(f"--map {pair!r}: write it as 'Their Header=field'")
+        mapping[header.strip()] = field.strip()
+    return mapping

@@ -1,0 +1,135 @@
+"""Consent and the other effects the engine asks for; every consent change is logged.
+
+Effects change a `ContactState` in memory; the conversation writes it back with everything else
+(`store.write_back`), other paths (status callbacks) with `save`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Connection, select, update
+
+from bot import metrics
+from bot.conversation.store import CONSENT, CONTACTS, ContactState, contact_update
+from bot.models import HandoffRequest
+from flows.engine import Effect
+
+CONSENT_KINDS = frozenset({"opt_out", "opt_in", "help", "reminders_opt_in", "reminders_opt_out"})
+HANDOFFS = HandoffRequest.__table__  # type: ignore[attr-defined]
+
+
+def record_consent(
+    contact: ContactState,
+    *,
+    kind: str,
+    channel: str,
+    source: str,
+    text: str | None,
+    now: datetime,
+    organization_id: int | None = None,
+) -> None:
+    """Queue one consent event for writing."""
+    contact.consent.append(
+        {
+            "contact_id": contact.id,
+            "kind": kind,
+            "channel": channel,
+            "source": source,
+            "text": text,
+            "organization_id": organization_id,
+            "created_at": now,
+        }
+    )
+
+
+def opt_out(
+    contact: ContactState, *, channel: str, source: str, text: str | None, now: datetime
+) -> None:
+    """Stop all messages to a contact (and their reminders) until they text START."""
+    if not contact.opted_out:
+        metrics.OPT_OUTS.labels(source).inc()
+    contact.set(opted_out=True, opted_out_at=now, reminders=False)
+    record_consent(contact, kind="opt_out", channel=channel, source=source, text=text, now=now)
+
+
+def apply_effects(
+    contact: ContactState, effects: Iterable[Effect], channel: str, text: str, now: datetime
+) -> None:
+    """Carry out what the engine asked for, on the contact and in the consent log."""
+    for effect in effects:
+        source = "twilio_advanced_opt_out" if effect.source == "twilio" else effect.source
+        if effect.kind == "opt_out":
+            opt_out(contact, channel=channel, source=source, text=text, now=now)
+            continue
+        if effect.kind == "opt_in":
+            contact.set(opted_out=False, opted_out_at=None)
+        elif effect.kind in ("reminders_opt_in", "reminders_opt_out"):
+            contact.set(reminders=effect.kind == "reminders_opt_in")
+            source = "conversation"
+        elif effect.kind == "set_language" and effect.value:
+            contact.set(language=effect.value, language_source=effect.source)
+        elif effect.kind == "handoff":
+            contact.handoff = True
+        if effect.kind in CONSENT_KINDS:
+            record_consent(
+                contact, kind=effect.kind, channel=channel, source=source, text=text, now=now
+            )
+
+
+def save(conn: Connection, contact: ContactState, now: datetime) -> None:
+    """Write a contact's changes and consent events (outside the conversation's hot path)."""
+    if contact.changes:
+        params = {f"v_{name}": value for name, value in contact.changes.items()}
+        conn.execute(
+            contact_update(frozenset(contact.changes)),
+            {**params, "v_updated_at": now, "cid": contact.id},
+        )
+    if contact.consent:
+        conn.execute(CONSENT.insert(), contact.consent)
+    if contact.handoff:
+        open_handoff(conn, contact.id, now)
+
+
+def open_handoff(conn: Connection, contact_id: int, now: datetime) -> None:
+    """Open a request for a person, or touch the one already open."""
+    open_one = select(HANDOFFS.c.id).where(
+        HANDOFFS.c.contact_id == contact_id, HANDOFFS.c.status == "open"
+    )
+    existing = conn.execute(open_one).scalar()
+    if existing is not None:
+        conn.execute(update(HANDOFFS).where(HANDOFFS.c.id == existing).values(updated_at=now))
+        return
+    conn.execute(
+        HANDOFFS.insert().values(
+            contact_id=contact_id, status="open", created_at=now, updated_at=now
+        )
+    )
+
+
+def load_contact(conn: Connection, contact_id: int) -> ContactState | None:
+    """The contact's state by id, for paths that start from a row (status callbacks)."""
+    row = conn.execute(
+        select(
+            CONTACTS.c.id, CONTACTS.c.language, CONTACTS.c.opted_out, CONTACTS.c.reminders
+        ).where(CONTACTS.c.id == contact_id)
+    ).first()
+    return ContactState(row.id, row.language, row.opted_out, row.reminders) if row else None
+
+
+# Twilio's error 21610: the recipient replied STOP to the carrier, so every message to them
+# is refused. Reported by status callbacks of replies and of sends, and by the Messages API.
+UNSUBSCRIBED = 21610
+
+
+def carrier_opt_out(conn: Connection, contact_id: int, channel: str, now: datetime) -> bool:
+    """The carrier says the contact texted STOP to it: opt them out everywhere (source
+    carrier), once. Returns whether this changed anything."""
+    contact = load_contact(conn, contact_id)
+    if contact is None or contact.opted_out:
+        return False
+    text = f"Twilio error {UNSUBSCRIBED}"
+    opt_out(contact, channel=channel, source="carrier", text=text, now=now)
+    save(conn, contact, now)
+    return True

@@ -1,0 +1,182 @@
+"""The conversation service: the one place that loads state, runs the engine, applies its
+effects, renders the replies and persists it all, inside the caller's transaction.
+
+One inbound text: upsert the contact (its row lock on PostgreSQL serializes one texter's
+messages) → insert the inbound message (a repeated MessageSid conflicts and gets the reply
+recorded the first time) → engine step → effects → replies rendered in the contact's language
+and recorded as outbound rows → TwiML stored on the inbound row. No network call inside.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot import metrics
+from bot.conversation import lookups
+from bot.conversation.consent import apply_effects, open_handoff
+from bot.conversation.store import INBOUND, ContactState, begin_inbound, write_back
+from bot.phones import Address, mask
+from bot.runtime import Runtime
+from flows.engine import ContactView, Effect, Event, Result, step
+
+log = logging.getLogger(__name__)
+
+# Twilio's Advanced Opt-Out already answered these keywords; we record them and stay quiet.
+ADVANCED_OPT_OUT = {"STOP": "opt_out", "START": "opt_in", "HELP": "help"}
+EMPTY_TWIML = str(MessagingResponse())
+MAX_LOOKUPS = 3  # a flow may ask, get an answer, and ask again (name, then date of birth)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One inbound message, already validated by the webhook (or typed in `turnout chat`)."""
+
+    message_sid: str
+    sender: Address
+    to_address: str
+    body: str = ""
+    num_media: int = 0
+    opt_out_type: str | None = None  # Twilio's OptOutType field
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply as sent: its catalog key and text."""
+
+    key: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What the webhook answers with: the TwiML, and the replies when first processed."""
+
+    twiml: str
+    replies: list[Reply]
+    duplicate: bool = False
+
+
+def _run_engine(
+    conn: Connection,
+    rt: Runtime,
+    msg: Inbound,
+    contact: ContactState,
+    state: dict[str, Any] | None,
+    now: datetime,
+) -> Result:
+    kind = ADVANCED_OPT_OUT.get((msg.opt_out_type or "").upper())
+    if kind:
+        return Result(None if kind == "opt_out" else state, [], [Effect(kind, source="twilio")])
+    detected = None
+    if contact.language is None and msg.body.strip():
+        detected = rt.identifier.detect(msg.body).language
+    view = ContactView(contact.language, contact.opted_out, contact.reminders)
+    event = Event(text=msg.body, media_count=msg.num_media, detected_language=detected)
+    result = step(rt.flows, rt.lexicon, state, event, view, now, rt.idle)
+    for _ in range(MAX_LOOKUPS):
+        request = next((e for e in result.effects if e.kind == "lookup"), None)
+        if request is None:
+            break
+        language = (
+            next((e.value for e in result.effects if e.kind == "set_language"), view.language)
+            or rt.settings.default_language
+        )
+        found = lookups.answer(rt, conn, request, contact_id=contact.id, language=language, now=now)
+        view = ContactView(language, view.opted_out, view.reminders)
+        more = step(rt.flows, rt.lexicon, result.state, Event(lookup=found), view, now, rt.idle)
+        effects = [e for e in result.effects if e is not request]
+        result = Result(more.state, [*result.replies, *more.replies], effects + more.effects)
+    return result
+
+
+def _reply_rows(
+    rt: Runtime,
+    msg: Inbound,
+    contact: ContactState,
+    inbound_id: int,
+    result: Result,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    language = contact.language or rt.settings.default_language
+    return [
+        {
+            "contact_id": contact.id,
+            "inbound_id": inbound_id,
+            "channel": msg.sender.channel,
+            "to_address": msg.sender.twilio,
+            "body": rt.render(r.key, language, r.params),
+            "message_key": r.key,
+            "language": language,
+            "status": "replied",
+            "twilio_sid": None,
+            "error_code": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for r in result.replies
+    ]
+
+
+def twiml_for(texts: list[str], status_url: str | None, inbound_id: int) -> str:
+    """TwiML with one <Message> per reply; Twilio posts the status of the n-th reply to
+    `status_url?i=<inbound id>&n=<n>`, which finds its outbound row."""
+    response = MessagingResponse()
+    for position, text in enumerate(texts):
+        if status_url:
+            response.message(text, action=f"{status_url}?i={inbound_id}&n={position}")
+        else:
+            response.message(text)
+    return str(response)
+
+
+def _duplicate(conn: Connection, msg: Inbound) -> Handled:
+    metrics.DUPLICATES.inc()
+    stored = conn.execute(
+        select(INBOUND.c.reply_twiml).where(INBOUND.c.message_sid == msg.message_sid)
+    ).scalar()
+    log.info("inbound duplicate from %s answered as the first time", mask(msg.sender.phone))
+    return Handled(twiml=stored or EMPTY_TWIML, replies=[], duplicate=True)
+
+
+def handle_inbound(
+    conn: Connection, rt: Runtime, msg: Inbound, now: datetime, status_url: str | None = None
+) -> Handled:
+    """Process one inbound message exactly once, in the caller's transaction."""
+    inbound = {
+        "message_sid": msg.message_sid,
+        "channel": msg.sender.channel,
+        "to_address": msg.to_address,
+        "body": msg.body,
+        "num_media": msg.num_media,
+        "received_at": now,
+    }
+    contact, state, inbound_id = begin_inbound(
+        conn, msg.sender.channel, msg.sender.phone, inbound, now
+    )
+    if inbound_id is None:
+        return _duplicate(conn, msg)
+    result = _run_engine(conn, rt, msg, contact, state, now)
+    apply_effects(contact, result.effects, msg.sender.channel, msg.body, now)
+    rows = _reply_rows(rt, msg, contact, inbound_id, result, now)
+    twiml = twiml_for([row["body"] for row in rows], status_url, inbound_id)
+    write_back(conn, contact, result.state, rows, inbound_id, twiml, now)
+    if contact.handoff:
+        open_handoff(conn, contact.id, now)
+    metrics.INBOUND.labels(msg.sender.channel).inc()
+    if rows:
+        metrics.REPLIES.labels(msg.sender.channel, contact.language or "-").inc(len(rows))
+    log.info(
+        "inbound %s from %s: %d replies, effects %s",
+        msg.sender.channel,
+        mask(msg.sender.phone),
+        len(rows),
+        ",".join(e.kind for e in result.effects) or "-",
+    )
+    log.debug("inbound body from %s: %r", mask(msg.sender.phone), msg.body)
+    return Handled(twiml=twiml, replies=[Reply(row["message_key"], row["body"]) for row in rows])

@@ -1,0 +1,1 @@
+"""The voter roll: imports, keys and registration checks."""
