@@ -58,6 +58,7 @@ import aiohttp
 from sqlalchemy import Engine, insert, literal, select, text
 
 from bench.scratch import drop_scratch, scratch_database
+from bot import tables
 from bot.channels import SendResult
 from bot.clock import utcnow
 from bot.db import make_engine
@@ -195,7 +196,7 @@ def phone(i: int) -> str:
 def populate(engine: Engine, slug: str, first: int, count: int) -> int:
     """An organization with `count` new contacts on its list (numbers `first`...); its id."""
     now = utcnow()
-    c = sends.CONTACTS.c
+    c = tables.CONTACTS.c
     with engine.begin() as conn:
         org = int(
             conn.execute(
@@ -216,12 +217,12 @@ def populate(engine: Engine, slug: str, first: int, count: int) -> int:
                 }
                 for i in range(start, min(start + CHUNK, first + count))
             ]
-            conn.execute(insert(sends.CONTACTS), rows)
+            conn.execute(insert(tables.CONTACTS), rows)
         members = select(literal(org), c.id, literal("90012"), literal(now), literal(now)).where(
             c.phone.between(phone(first), phone(first + count - 1))
         )
         columns = ["organization_id", "contact_id", "zip", "created_at", "updated_at"]
-        conn.execute(insert(sends.MEMBERSHIPS).from_select(columns, members))
+        conn.execute(insert(tables.MEMBERSHIPS).from_select(columns, members))
     if engine.dialect.name == "postgresql":  # a list imported a while ago: autovacuum's work
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE contacts"))
@@ -367,7 +368,7 @@ def _per_second(starts: list[float]) -> list[int]:
 
 def verify(engine: Engine, send_id: int, recipients: int, at_double: dict[str, Any]) -> None:
     """Every outbox row sent with a SID, one message per recipient at the double: or fail."""
-    o = sends.OUTBOX.c
+    o = tables.OUTBOX.c
     with engine.connect() as conn:
         counts = sends.counts(conn, send_id)
         without_sid = conn.execute(

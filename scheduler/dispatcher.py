@@ -28,21 +28,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import Engine, Table, insert, select, update
+from sqlalchemy import Engine, insert, select, update
 
 from bot.channels import SendResult
 from bot.clock import utcnow
-from bot.models import SenderPace
 from bot.phones import mask
 from bot.sending import outbox
 from bot.sending.outbox import SKIPPED, Job, Outcome
 from bot.sending.render import Renderer
-from bot.sending.sends import CONTACTS
 from bot.settings import Settings
+from bot.tables import CONTACTS
+from bot.tables import SENDER_PACE as PACE
 from bot.twilio.sender import Outgoing, Sender
 
 log = logging.getLogger(__name__)
-PACE: Table = SenderPace.__table__  # type: ignore[attr-defined]
 T = TypeVar("T")
 AHEAD = 2.0  # seconds of paced sending claimed ahead
 

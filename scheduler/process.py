@@ -33,6 +33,7 @@ from bot.sending import sends
 from bot.sending.reminders import ensure_plans
 from bot.sending.render import Renderer
 from bot.settings import Settings
+from bot.tables import OUTBOX, SENDS
 from bot.twilio.sender import ConsoleSender, Sender, TwilioSender
 from messages.catalog import Catalogs
 from scheduler.dispatcher import Dispatcher, Stats
@@ -104,9 +105,7 @@ class Sending:
             with self.engine.begin() as conn:
                 # Re-checked inside the transaction: paused or cancelled meanwhile, or
                 # started by a scheduler that held the role a moment ago.
-                status = conn.execute(
-                    select(sends.SENDS.c.status).where(sends.SENDS.c.id == send_id)
-                ).scalar()
+                status = conn.execute(select(SENDS.c.status).where(SENDS.c.id == send_id)).scalar()
                 if status != "scheduled":
                     continue
                 count = sends.start_send(
@@ -166,16 +165,14 @@ class Sending:
     def busy(self) -> bool:
         """Whether anything is due now or in flight (`turnout dispatch --until-idle`)."""
         now = utcnow()
-        o = sends.OUTBOX.c
+        o = OUTBOX.c
         due = (o.status.in_(sends.WAITING) & (o.available_at <= now)) | o.status.in_(
             sends.IN_FLIGHT
         )
         with self.engine.connect() as conn:
             open_rows = conn.execute(select(func.count()).where(due)).scalar_one()
             started = conn.execute(
-                select(func.count()).where(
-                    sends.SENDS.c.status == "scheduled", sends.SENDS.c.send_at <= now
-                )
+                select(func.count()).where(SENDS.c.status == "scheduled", SENDS.c.send_at <= now)
             ).scalar_one()
         return bool(open_rows or started)
 

@@ -16,17 +16,17 @@ from zoneinfo import ZoneInfo
 import uvicorn
 from sqlalchemy import Engine, insert, select
 
+from bot import tables
 from bot.app import create_app
 from bot.clock import utcnow
-from bot.models import Organization
 from bot.sending import outbox, sends
 from bot.settings import Settings
+from bot.tables import ORGANIZATIONS as ORGS
 from scheduler.dispatcher import Stats
 from scheduler.process import Sending
 from tests.conftest import AUTH_TOKEN
 
 ACCOUNT = "AC" + "0" * 32
-ORGS = Organization.__table__  # type: ignore[attr-defined]
 
 
 def open_hours(zone: str = "America/Los_Angeles") -> str:
@@ -97,7 +97,7 @@ def contact(
     with engine.begin() as conn:
         cid = int(
             conn.execute(
-                insert(sends.CONTACTS)
+                insert(tables.CONTACTS)
                 .values(
                     phone=phone,
                     language=language,
@@ -108,12 +108,12 @@ def contact(
                     created_at=now,
                     updated_at=now,
                 )
-                .returning(sends.CONTACTS.c.id)
+                .returning(tables.CONTACTS.c.id)
             ).scalar_one()
         )
         for org in orgs:
             conn.execute(
-                insert(sends.MEMBERSHIPS).values(
+                insert(tables.MEMBERSHIPS).values(
                     organization_id=org,
                     contact_id=cid,
                     zip=zip_code,
@@ -169,10 +169,10 @@ def drain(sending: Sending, *, timeout: float = 30.0) -> None:
 
 def outbox_rows(engine: Engine, send_id: int) -> list[Any]:
     """The outbox rows of a send, by contact."""
-    o = sends.OUTBOX.c
+    o = tables.OUTBOX.c
     with engine.connect() as conn:
         return list(
-            conn.execute(select(sends.OUTBOX).where(o.send_id == send_id).order_by(o.contact_id))
+            conn.execute(select(tables.OUTBOX).where(o.send_id == send_id).order_by(o.contact_id))
         )
 
 

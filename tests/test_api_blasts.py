@@ -15,14 +15,8 @@ from sqlalchemy import Engine, insert, select
 
 from bot.api.blasts import PARTNER_AUDIENCE
 from bot.clock import utcnow
-from bot.sending.sends import (
-    CONTACTS,
-    MEMBERSHIPS,
-    OUTBOX,
-    SENDS,
-    start_send,
-    tags_value,
-)
+from bot.sending.sends import start_send, tags_value
+from bot.tables import CONTACTS, MEMBERSHIPS, OUTBOX, SENDS
 from tests.partner_helpers import bearer, make_org
 
 pytestmark = pytest.mark.db

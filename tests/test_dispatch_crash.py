@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, select
 
+from bot import tables
 from bot.sending import sends
 from tests.conftest import AUTH_TOKEN
 from tests.sending_helpers import ACCOUNT, blast, contact, open_hours, organization, outbox_rows
@@ -100,7 +101,7 @@ def test_killing_the_dispatcher_loses_and_duplicates_nothing(
     with engine.connect() as conn:
         assert sends.counts(conn, send_id)["sent"] == RECIPIENTS
         status = conn.execute(
-            select(sends.SENDS.c.status).where(sends.SENDS.c.id == send_id)
+            select(tables.SENDS.c.status).where(tables.SENDS.c.id == send_id)
         ).scalar_one()
     assert status == "done"
     # Messages Twilio created whose answer a kill cut off were found again (their SID

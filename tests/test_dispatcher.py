@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 from twilio.request_validator import RequestValidator
 
+from bot import tables
 from bot.clock import utcnow
 from bot.models import ConsentEvent
 from bot.sending import sends
@@ -104,8 +105,8 @@ def test_a_multilingual_blast_reaches_each_member_once(
     with engine.connect() as conn:
         counts = sends.counts(conn, send_id)
         status, recipients = conn.execute(
-            select(sends.SENDS.c.status, sends.SENDS.c.recipients).where(
-                sends.SENDS.c.id == send_id
+            select(tables.SENDS.c.status, tables.SENDS.c.recipients).where(
+                tables.SENDS.c.id == send_id
             )
         ).one()
     assert counts["delivered"] == 4 and counts["recipients"] == 4
@@ -228,8 +229,8 @@ def test_pause_resume_and_cancel(engine: Engine, double: TwilioDouble, live: Set
         # Only three go: the rest are cancelled before the next pass.
         ids = [r.id for r in outbox_rows(engine, send_id)][3:]
         conn.execute(
-            update(sends.OUTBOX)
-            .where(sends.OUTBOX.c.id.in_(ids))
+            update(tables.OUTBOX)
+            .where(tables.OUTBOX.c.id.in_(ids))
             .values(available_at=utcnow() + dt.timedelta(hours=1))
         )
     run(sending)
@@ -282,7 +283,7 @@ def test_twilio_errors_retry_fail_and_opt_out(
     with engine.connect() as conn:
         counts = sends.counts(conn, send_id)
         opted = conn.execute(
-            select(sends.CONTACTS.c.opted_out).where(sends.CONTACTS.c.phone == stopped)
+            select(tables.CONTACTS.c.opted_out).where(tables.CONTACTS.c.phone == stopped)
         ).scalar()
         events = conn.execute(
             select(ConsentEvent.kind, ConsentEvent.source)  # type: ignore[call-overload]

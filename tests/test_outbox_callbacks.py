@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, select, update
 
+from bot import tables
 from bot.clock import utcnow
 from bot.sending import sends
 from tests.conftest import Signer
@@ -23,7 +24,7 @@ def _sending_row(engine: Engine, *, channel: str = "sms", sid: str | None = SID)
     with engine.begin() as conn:
         sends.start_send(conn, send_id, default_language="en", now=now)
         conn.execute(
-            update(sends.OUTBOX).values(
+            update(tables.OUTBOX).values(
                 status="sent" if sid else "sending",
                 channel=channel,
                 to_address="+12135550301",
@@ -36,7 +37,7 @@ def _sending_row(engine: Engine, *, channel: str = "sms", sid: str | None = SID)
 
 
 def _status(engine: Engine, outbox_id: int) -> tuple[str, str | None, int | None, str | None]:
-    o = sends.OUTBOX.c
+    o = tables.OUTBOX.c
     with engine.connect() as conn:
         row = conn.execute(
             select(o.status, o.twilio_sid, o.error_code, o.reason).where(o.id == outbox_id)
@@ -101,7 +102,7 @@ def test_error_codes_are_recorded_with_their_meaning(
     found = _status(engine, outbox_id)
     assert (found[0], found[2], found[3]) == expected
     with engine.connect() as conn:
-        opted = conn.execute(select(sends.CONTACTS.c.opted_out)).scalar()
+        opted = conn.execute(select(tables.CONTACTS.c.opted_out)).scalar()
     assert opted is (code == "21610")
 
 

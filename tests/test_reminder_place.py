@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, select, update
 
+from bot import tables
 from bot.clock import utcnow
 from bot.models import Contact
-from bot.sending import sends
 from bot.sending.reminders import edit_reminder, ensure_plans, reminders_of
 from bot.voter.elections import save_election
 from bot.voter.places.importer import import_places
@@ -58,7 +58,7 @@ def test_reminders_name_the_polling_place_the_voters_address_matched(
     now = utcnow()
     day = (now + dt.timedelta(days=20)).date()
     with engine.begin() as conn:
-        conn.execute(update(sends.CONTACTS).values(reminders=True))
+        conn.execute(update(tables.CONTACTS).values(reminders=True))
         save_election(
             conn,
             values={"name": "General Election", "date": day, "polls_open": dt.time(6)},

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Connection, Engine, select, update
 
 from bot.sending.reminders import Step, edit_reminder, ensure_plan, ensure_plans, plan
-from bot.sending.sends import SENDS
+from bot.tables import SENDS
 from bot.voter.elections import ElectionInfo, save_election, upcoming_election
 
 pytestmark = pytest.mark.db  # the module's plan() tests are pure; the rest use `engine`

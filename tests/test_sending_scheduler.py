@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, insert, text, update
 
+from bot import tables
 from bot.clock import utcnow
 from bot.sending import sends
 from scheduler.dispatcher import worker_name
@@ -124,7 +125,7 @@ def test_a_send_missed_while_down_is_caught_up_and_a_stale_one_expires(
             },
             now,
         )
-        conn.execute(update(sends.CONTACTS).values(reminders=True))
+        conn.execute(update(tables.CONTACTS).values(reminders=True))
 
     drain(Sending.from_settings(engine, settings))
 
@@ -154,14 +155,14 @@ def test_a_large_send_refreshes_the_outbox_statistics_on_postgresql(engine: Engi
     now = utcnow()
     with engine.begin() as conn:
         ids = conn.execute(
-            insert(sends.CONTACTS).returning(sends.CONTACTS.c.id),
+            insert(tables.CONTACTS).returning(tables.CONTACTS.c.id),
             [
                 {"phone": f"+1213556{i:04d}", "created_at": now, "updated_at": now}
                 for i in range(sends.ANALYZE_AFTER)
             ],
         ).scalars()
         conn.execute(
-            insert(sends.MEMBERSHIPS),
+            insert(tables.MEMBERSHIPS),
             [
                 {"organization_id": org, "contact_id": cid, "created_at": now, "updated_at": now}
                 for cid in ids

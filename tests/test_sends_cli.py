@@ -19,8 +19,9 @@ from typer.testing import CliRunner, Result
 from bot.api.blasts import PARTNER_AUDIENCE
 from bot.cli.main import app
 from bot.clock import utcnow
-from bot.sending.sends import SENDS, start_send
+from bot.sending.sends import start_send
 from bot.settings import get_settings
+from bot.tables import SENDS
 from tests.partner_helpers import make_org
 from tests.test_api_blasts import add_contact
 from tests.test_cli import turnout
@@ -287,7 +288,8 @@ def test_messages_in_review_are_listed_and_settled_by_a_person(
     run: Run, engine: Engine, orgs: dict[str, int]
 ) -> None:
     from bot.clock import utcnow
-    from bot.sending.sends import OUTBOX, create_send, start_send
+    from bot.sending.sends import create_send, start_send
+    from bot.tables import OUTBOX
 
     now = utcnow()
     with engine.begin() as conn:

@@ -29,11 +29,7 @@ from bot.phones import AddressError, mask, parse_address
 from bot.runtime import Runtime, operator_params
 from bot.sending.render import Renderer
 from bot.sending.sends import (
-    CONTACTS,
     MAX_TEXT,
-    ORGS,
-    OUTBOX,
-    SENDS,
     Audience,
     SendError,
     audience_query,
@@ -47,6 +43,8 @@ from bot.sending.sends import (
     tests_since,
 )
 from bot.settings import Settings
+from bot.tables import CONTACTS, OUTBOX, SENDS
+from bot.tables import ORGANIZATIONS as ORGS
 from messages.catalog import CatalogError, Catalogs, is_list_key
 from messages.segments import count_segments
 

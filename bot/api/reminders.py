@@ -34,14 +34,14 @@ from bot.api.deps import AdminDep, EngineDep, PrincipalDep, SessionDep
 from bot.api.errors import Conflict, Invalid, NotFound
 from bot.clock import utcnow
 from bot.sending.reminders import edit_reminder, ensure_plan, reminders_of
-from bot.sending.sends import SENDS, SendError, counts, set_state
+from bot.sending.sends import SendError, counts, set_state
+from bot.tables import ELECTIONS as _ELECTIONS
+from bot.tables import SENDS
 from bot.voter.elections import upcoming_election
-from bot.voter.schema import Election
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/elections/{election_id}/reminders", tags=["reminders"])
 EDITABLE = ("scheduled", "paused")
-_ELECTIONS = Election.__table__  # type: ignore[attr-defined]
 
 
 class ReminderOut(BaseModel):

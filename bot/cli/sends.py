@@ -56,8 +56,10 @@ from bot.migrate import upgrade
 from bot.phones import mask
 from bot.sending import outbox
 from bot.sending.reminders import ensure_plans, reminders_of
-from bot.sending.sends import ORGS, SENDS, Audience, create_send
+from bot.sending.sends import Audience, create_send
 from bot.settings import Settings, get_settings
+from bot.tables import ORGANIZATIONS as ORGS
+from bot.tables import SENDS
 
 blasts_app = typer.Typer(
     help="Blasts: a message to organizations' opted-in contacts, in their languages.",

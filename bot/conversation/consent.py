@@ -12,12 +12,11 @@ from datetime import datetime
 from sqlalchemy import Connection, select, update
 
 from bot import metrics
-from bot.conversation.store import CONSENT, CONTACTS, ContactState, contact_update
-from bot.models import HandoffRequest
+from bot.conversation.store import ContactState, contact_update
+from bot.tables import CONSENT, CONTACTS, HANDOFFS
 from flows.engine import Effect
 
 CONSENT_KINDS = frozenset({"opt_out", "opt_in", "help", "reminders_opt_in", "reminders_opt_out"})
-HANDOFFS = HandoffRequest.__table__  # type: ignore[attr-defined]
 
 
 def record_consent(

@@ -13,10 +13,10 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, update
+from sqlalchemy import Connection, update
 
-from bot.models import Contact
 from bot.runtime import Runtime
+from bot.tables import CONTACTS
 from bot.voter.answers import NextSteps, PlaceAnswer, PlacesAnswer
 from bot.voter.elections import upcoming_election
 from bot.voter.places.finder import find_polling_places
@@ -25,7 +25,6 @@ from bot.voter.roll.dob import parse_dob
 from flows.engine import Effect, LookupResult
 from messages.segments import count_segments
 
-CONTACTS: Table = Contact.__table__  # type: ignore[attr-defined]
 FOUND_BUDGET = 3  # segments for the polling-place answer (issue 4)
 _ZIP = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
 

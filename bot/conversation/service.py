@@ -20,9 +20,10 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot import metrics
 from bot.conversation import lookups
 from bot.conversation.consent import apply_effects, open_handoff
-from bot.conversation.store import INBOUND, ContactState, begin_inbound, write_back
+from bot.conversation.store import ContactState, begin_inbound, write_back
 from bot.phones import Address, mask
 from bot.runtime import Runtime
+from bot.tables import INBOUND
 from flows.engine import ContactView, Effect, Event, Result, step
 
 log = logging.getLogger(__name__)

@@ -23,14 +23,9 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, cast, select, union_all, update
 from sqlalchemy.dialects import postgresql
 
-from bot.models import ConsentEvent, Contact, Conversation, InboundMessage, OutboundMessage
 from bot.sql import upsert_insert
+from bot.tables import CONSENT, CONTACTS, CONVERSATIONS, INBOUND, OUTBOUND
 
-CONTACTS: Table = Contact.__table__  # type: ignore[attr-defined]
-CONSENT: Table = ConsentEvent.__table__  # type: ignore[attr-defined]
-CONVERSATIONS: Table = Conversation.__table__  # type: ignore[attr-defined]
-INBOUND: Table = InboundMessage.__table__  # type: ignore[attr-defined]
-OUTBOUND: Table = OutboundMessage.__table__  # type: ignore[attr-defined]
 LAST_INBOUND = {"sms": "sms_last_inbound_at", "whatsapp": "whatsapp_last_inbound_at"}
 CHANNELS = ("sms", "whatsapp", "console")
 CONTACT_COLUMNS = ("id", "language", "opted_out", "reminders")

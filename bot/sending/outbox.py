@@ -28,8 +28,9 @@ from bot.channels import SendResult
 from bot.conversation.consent import UNSUBSCRIBED, carrier_opt_out
 from bot.sending import rules
 from bot.sending.render import Renderer
-from bot.sending.sends import CONTACTS, IN_FLIGHT, OUTBOX, SENDS, WAITING
+from bot.sending.sends import IN_FLIGHT, WAITING
 from bot.settings import Settings
+from bot.tables import CONTACTS, OUTBOX, SENDS
 from bot.twilio.sender import IN_DOUBT, NOT_SENT, Outgoing
 
 # Twilio errors that end a message for good, and what they mean for the contact.

@@ -25,13 +25,12 @@ from sqlalchemy import Connection, select, update
 
 from bot.clock import zone
 from bot.sending.rules import local_instant
-from bot.sending.sends import SENDS
 from bot.sql import upsert_insert
+from bot.tables import ELECTIONS as _ELECTIONS
+from bot.tables import SENDS
 from bot.voter.elections import ElectionInfo, upcoming_election
-from bot.voter.schema import Election
 
 STEPS = ("registration_deadline", "early_voting", "eve", "morning", "closing")
-_ELECTIONS = Election.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,16 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, select
 
 from bot.settings import Settings
+from bot.tables import PLACE_SOURCES as _SOURCES
+from bot.tables import POLLING_PLACES as _PLACES
 from bot.voter.elections import ElectionInfo, upcoming_election
-from bot.voter.schema import PlaceSource, PollingPlace
 from messages.catalog import CatalogError, Catalogs
 
 log = logging.getLogger(__name__)
 
-_PLACES: Table = PollingPlace.__table__  # type: ignore[attr-defined]
-_SOURCES: Table = PlaceSource.__table__  # type: ignore[attr-defined]
 # Our language codes where Babel's locale differs.
 BABEL_LOCALES = {"tl": "fil", "zh": "zh_Hans", "zh-Hant": "zh_Hant"}
 

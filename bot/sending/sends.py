@@ -15,7 +15,6 @@ import zipcodes
 from sqlalchemy import (
     Connection,
     Select,
-    Table,
     func,
     insert,
     literal,
@@ -25,14 +24,9 @@ from sqlalchemy import (
     update,
 )
 
-from bot.models import Contact, Membership, Organization, OutboxMessage, Send
+from bot.tables import CONTACTS, MEMBERSHIPS, OUTBOX, SENDS
+from bot.tables import ORGANIZATIONS as ORGS
 from flows.text import normalize
-
-SENDS: Table = Send.__table__  # type: ignore[attr-defined]
-OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
-CONTACTS: Table = Contact.__table__  # type: ignore[attr-defined]
-MEMBERSHIPS: Table = Membership.__table__  # type: ignore[attr-defined]
-ORGS: Table = Organization.__table__  # type: ignore[attr-defined]
 
 KINDS = ("blast", "reminder", "test")
 OPEN = ("scheduled", "sending", "paused")  # a send that may still send something

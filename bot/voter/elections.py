@@ -7,14 +7,13 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
+from bot.tables import ELECTIONS as _TABLE
 from bot.voter import records
-from bot.voter.schema import Election
 
 ORGANIZER_SOURCES = ("cli", "api")  # their values win over a feed's for the same date
 LINK_KINDS = ("registration_lookup", "county_office", "ballot_tracking", "polling_place_lookup")
-_TABLE: Table = Election.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

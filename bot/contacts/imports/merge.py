@@ -51,12 +51,9 @@ from sqlalchemy.schema import CreateTable, DropTable
 from bot.contacts.imports.columns import IMPORTED
 from bot.contacts.imports.copytext import copy_text
 from bot.conversation.store import CONSENT_COLUMNS
-from bot.models import ConsentEvent, Contact, Membership
 from bot.sql import upsert_insert
+from bot.tables import CONSENT, CONTACTS, MEMBERSHIPS
 
-CONTACTS: Table = Contact.__table__  # type: ignore[attr-defined]
-MEMBERSHIPS: Table = Membership.__table__  # type: ignore[attr-defined]
-CONSENT: Table = ConsentEvent.__table__  # type: ignore[attr-defined]
 PROFILE = ("first_name", "last_name", "zip", "email", "external_id", "language")
 STAGED = (*IMPORTED, "row_number", "rows")
 RESOLVED = ("contact_id", "opted_out", "membership_id", "seen", "changed")

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, or_, update
+from sqlalchemy import Connection, Engine, or_, update
 from sqlmodel import Session
 
 from bot.clock import utcnow
@@ -28,11 +28,11 @@ from bot.contacts.imports.languages import LanguageNames
 from bot.contacts.imports.normalize import RowNormalizer, consent_datetime
 from bot.contacts.imports.reader import FileProblem, open_table
 from bot.db import is_sqlite
-from bot.models import ContactImport, ContactImportError
+from bot.models import ContactImport
+from bot.tables import IMPORT_ERRORS as ERRORS
+from bot.tables import IMPORTS
 
 log = logging.getLogger(__name__)
-IMPORTS: Table = ContactImport.__table__  # type: ignore[attr-defined]
-ERRORS: Table = ContactImportError.__table__  # type: ignore[attr-defined]
 COUNTED = (
     "rows",
     "new_contacts",

@@ -14,8 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus
 
-from sqlalchemy import Connection, Row, Table, select, union_all
+from sqlalchemy import Connection, Row, select, union_all
 
+from bot.tables import PLACE_HOURS as _H
+from bot.tables import POLLING_PLACES as _P
+from bot.tables import PRECINCT_PLACES as _PP
+from bot.tables import PRECINCTS as _PR
+from bot.tables import STREET_SEGMENTS as _S
 from bot.voter.answers import OfficeContact, OpenHours, PlaceAnswer, PlacesAnswer
 from bot.voter.elections import upcoming_election
 from bot.voter.geo import haversine_miles, zip_centroid, zip_info
@@ -23,16 +28,9 @@ from bot.voter.places.address import AddressQuery, _parts, match_segment, parse_
 from bot.voter.places.sources import ActiveSource, active_sources
 from bot.voter.places.usps import fold
 from bot.voter.records import StreetSegment
-from bot.voter.schema import PlaceHours, PollingPlace, Precinct, PrecinctPlace
-from bot.voter.schema import StreetSegment as SegmentTable
 
 NEAR_MILES, MAX_MILES = 10.0, 50.0  # look near first; farther than MAX is not an answer
 MILES_PER_DEGREE = 69.0
-_P: Table = PollingPlace.__table__  # type: ignore[attr-defined]
-_S: Table = SegmentTable.__table__  # type: ignore[attr-defined]
-_H: Table = PlaceHours.__table__  # type: ignore[attr-defined]
-_PP: Table = PrecinctPlace.__table__  # type: ignore[attr-defined]
-_PR: Table = Precinct.__table__  # type: ignore[attr-defined]
 _PLACE_COLUMNS = [
     _P.c[name]
     for name in (

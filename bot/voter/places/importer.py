@@ -17,14 +17,16 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, insert, update
+from sqlalchemy import Connection, Engine, insert, update
 
+from bot.tables import PLACE_SOURCES as _SOURCES
+from bot.tables import POLLING_PLACES as _PLACES
+from bot.tables import PRECINCTS as _PRECINCTS
 from bot.voter import records
 from bot.voter.bulk import ImportReport, analyze, insert_rows
 from bot.voter.elections import save_feed_election
 from bot.voter.geo import zip5, zip_centroid
 from bot.voter.places.sources import SEGMENT_COLUMNS, delete_stale_sources, segment_row
-from bot.voter.schema import PlaceSource, PollingPlace, Precinct
 from bot.voter.vip.feed import Feed, parse_feed
 
 Progress = Callable[[str, int], None]
@@ -33,9 +35,6 @@ BATCH = 2000  # places or precincts a transaction
 SEGMENT_BATCH = 20_000
 PLACE_TABLES = ("polling_places", "place_hours", "precincts", "precinct_places", "street_segments")
 KINDS = {"vip5-xml": "vip5", "vip6-xml": "vip6", "vip6-csv": "vip6-csv", "places-csv": "csv"}
-_SOURCES: Table = PlaceSource.__table__  # type: ignore[attr-defined]
-_PLACES: Table = PollingPlace.__table__  # type: ignore[attr-defined]
-_PRECINCTS: Table = Precinct.__table__  # type: ignore[attr-defined]
 
 
 def import_places(

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, select
 
 from bot.sql import upsert_insert
+from bot.tables import REGISTRATION_CHECKS as _CHECKS
+from bot.tables import VOTER_KEYS as _KEYS
+from bot.tables import VOTER_ROLLS as _ROLLS
+from bot.tables import VOTERS as _VOTERS
 from bot.voter.answers import NextSteps, RegistrationAnswer
 from bot.voter.elections import upcoming_election
 from bot.voter.geo import zip5
 from bot.voter.roll.dob import parse_dob
 from bot.voter.roll.keys import voter_keys
-from bot.voter.schema import RegistrationCheck, Voter, VoterKey, VoterRoll
 
 DAILY_LIMIT = 5
-_CHECKS: Table = RegistrationCheck.__table__  # type: ignore[attr-defined]
-_KEYS: Table = VoterKey.__table__  # type: ignore[attr-defined]
-_VOTERS: Table = Voter.__table__  # type: ignore[attr-defined]
-_ROLLS: Table = VoterRoll.__table__  # type: ignore[attr-defined]
 
 
 def check_registration(

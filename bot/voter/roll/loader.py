@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, insert, text, update
+from sqlalchemy import Connection, Engine, insert, text, update
 
+from bot.tables import VOTER_ROLLS as _ROLLS
 from bot.voter.bulk import (
     ImportFailed,
     ImportReport,
@@ -32,13 +33,11 @@ from bot.voter.bulk import (
     reserve_ids,
 )
 from bot.voter.roll.keys import roll_status, voter_keys
-from bot.voter.schema import VoterRoll
 
 REQUIRED = ("first_name", "last_name", "dob", "zip", "status")
 OPTIONAL = ("middle_name", "county", "registration_date")
 BATCH = 20_000
 VOTER_COLUMNS = ("id", "roll_id", "dob", "zip", "county", "status", "registration_date")
-_ROLLS: Table = VoterRoll.__table__  # type: ignore[attr-defined]
 _STALE = "SELECT id FROM voter_rolls WHERE status IN ('replaced', 'failed', 'purged')"
 Staged = tuple[tuple[Any, ...], set[int]]  # (dob, zip, county, status, registration), keys
 
