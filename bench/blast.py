@@ -59,13 +59,13 @@ from sqlalchemy import Engine, insert, literal, select, text
 
 from bench.scratch import drop_scratch, scratch_database
 from bot import tables
-from bot.channels import SendResult
 from bot.clock import utcnow
 from bot.db import make_engine
 from bot.migrate import upgrade
 from bot.sending import outbox, sends
+from bot.sending.senders import Outgoing, Sender, SendResult
 from bot.settings import Settings
-from bot.twilio.sender import Outgoing, Sender, TwilioSender
+from bot.twilio.sender import TwilioSender
 from scheduler.process import Sending
 
 ROOT = Path(__file__).parent.parent

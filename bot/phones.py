@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from bot.errors import Invalid
+
 WHATSAPP_PREFIX = "whatsapp:"
 # What Twilio sends is already E.164: the webhook need not parse it again.
 _E164 = re.compile(r"\+[1-9]\d{7,14}")
 
 
-class AddressError(ValueError):
+class AddressError(Invalid):
     """An address that is not a usable phone number."""
 
 

@@ -1,5 +1,6 @@
-"""The `turnout` entry point: the bot's commands plus `serve` and `scheduler`, which compose
-the web app with the scheduler (so that `bot` never imports `scheduler`)."""
+"""`turnout serve`, `turnout scheduler` and `turnout dispatch`: the commands that compose the web
+app with the scheduler. `register` adds them to the `turnout` app; pyproject.toml names it
+under the `turnout.commands` entry point, so that `bot` never imports `scheduler`."""
 
 from __future__ import annotations
 
@@ -13,14 +14,13 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine
 
 from bot.app import create_app
-from bot.cli.main import app, configure_logging, console
+from bot.cli.common import configure_logging, console
 from bot.db import is_sqlite, make_engine
 from bot.migrate import upgrade
 from bot.settings import get_settings
 from scheduler.process import Sending, build_scheduler
 
 
-@app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
@@ -57,7 +57,6 @@ def serve(
             sending.role.release()
 
 
-@app.command("scheduler")
 def run_scheduler() -> None:
     """Run the scheduler alone (no web app)."""
     configure_logging()
@@ -78,7 +77,6 @@ def _stop(scheduler: BaseScheduler, sending: Sending) -> None:
     scheduler.shutdown(wait=False)
 
 
-@app.command("dispatch")
 def dispatch(
     until_idle: bool = typer.Option(
         False, "--until-idle", help="Stop when nothing is due now and nothing is in flight."
@@ -128,10 +126,8 @@ def _banner(host: str, port: int, *, twilio: bool) -> None:
         )
 
 
-def main() -> None:
-    """Console-script entry point."""
-    app()
-
-
-if __name__ == "__main__":
-    main()
+def register(app: typer.Typer) -> None:
+    """Add `serve`, `scheduler` and `dispatch` to the `turnout` app."""
+    app.command("serve")(serve)
+    app.command("scheduler")(run_scheduler)
+    app.command("dispatch")(dispatch)

@@ -30,16 +30,16 @@ from typing import TypeVar
 
 from sqlalchemy import Engine, insert, select, update
 
-from bot.channels import SendResult
 from bot.clock import utcnow
 from bot.phones import mask
 from bot.sending import outbox
-from bot.sending.outbox import SKIPPED, Job, Outcome
+from bot.sending.outbox import Job, Outcome
 from bot.sending.render import Renderer
+from bot.sending.senders import SKIPPED, Outgoing, Sender, SendResult
 from bot.settings import Settings
 from bot.tables import CONTACTS
 from bot.tables import SENDER_PACE as PACE
-from bot.twilio.sender import Outgoing, Sender
+from bot.twilio.codes import TOO_MANY_REQUESTS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -195,7 +195,7 @@ class Dispatcher:
                 stats.last_request = started
                 result = await self._send(job)
                 outcomes.append(Outcome(job, result, self.clock()))
-                if result.retryable and result.error_code == 20429:
+                if result.retryable and result.error_code == TOO_MANY_REQUESTS:
                     await asyncio.sleep(1.0)  # Twilio says slow down: this worker rests
 
         async def flush_loop() -> None:

@@ -30,11 +30,12 @@ from sqlalchemy import Engine, func, select
 from bot.clock import utcnow
 from bot.db import session_scope
 from bot.sending import sends
-from bot.sending.reminders import ensure_plans
+from bot.sending.plans import ensure_plans
 from bot.sending.render import Renderer
+from bot.sending.senders import ConsoleSender, Sender
 from bot.settings import Settings
 from bot.tables import OUTBOX, SENDS
-from bot.twilio.sender import ConsoleSender, Sender, TwilioSender
+from bot.twilio.sender import TwilioSender
 from messages.catalog import Catalogs
 from scheduler.dispatcher import Dispatcher, Stats
 from scheduler.jobs import expire_conversations

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.api.blasts import PARTNER_AUDIENCE
 from bot.contacts.organizations import revoke_key
 from bot.models import ApiKey
+from bot.sending.drafts import PARTNER_AUDIENCE
 from tests.partner_helpers import bearer, csv_text, finished, make_org, upload
 
 pytestmark = pytest.mark.db

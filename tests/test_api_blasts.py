@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, select
 
-from bot.api.blasts import PARTNER_AUDIENCE
 from bot.clock import utcnow
+from bot.sending.drafts import PARTNER_AUDIENCE
 from bot.sending.sends import start_send, tags_value
 from bot.tables import CONTACTS, MEMBERSHIPS, OUTBOX, SENDS
 from tests.partner_helpers import bearer, make_org
@@ -536,7 +536,7 @@ def test_test_sends_refuse_bad_input(
 def test_test_sends_are_limited_per_organization_and_day(
     client: TestClient, world: World, engine: Engine
 ) -> None:
-    from bot.api.blasts import TESTS_PER_DAY
+    from bot.sending.blasts import TESTS_PER_DAY
 
     made = create(client, world.alpha)
     path = f"/api/v1/blasts/{made['id']}/test"

@@ -16,7 +16,7 @@ def turnout(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.Completed
         "TURNOUT_COALITION_NAME": "Voter Power Coalition",
     }
     return subprocess.run(
-        [sys.executable, "-m", "scheduler.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         input=stdin,
         capture_output=True,
         text=True,

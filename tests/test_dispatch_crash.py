@@ -23,7 +23,7 @@ from tests.twilio_double import TwilioDouble
 
 pytestmark = pytest.mark.db
 RECIPIENTS = 80
-DISPATCH = [sys.executable, "-c", "from scheduler.cli import main; main()", "dispatch"]
+DISPATCH = [sys.executable, "-m", "bot.cli.main", "dispatch"]
 
 
 @pytest.fixture

@@ -17,10 +17,11 @@ from sqlalchemy import Engine, select, update
 from twilio.request_validator import RequestValidator
 
 from bot import tables
+from bot.errors import Conflict
 from bot.clock import utcnow
 from bot.models import ConsentEvent
 from bot.sending import sends
-from bot.sending.reminders import edit_reminder, ensure_plans, reminders_of
+from bot.sending.plans import edit_reminder, ensure_plans, reminders_of
 from bot.settings import Settings
 from bot.voter.elections import save_election
 from scheduler.process import Sending
@@ -237,7 +238,7 @@ def test_pause_resume_and_cancel(engine: Engine, double: TwilioDouble, live: Set
     assert double.count_by_to().total() == 3
     with engine.begin() as conn:
         assert sends.set_state(conn, send_id, "cancel", utcnow()) == "cancelled"
-        with pytest.raises(sends.SendError, match="cannot be paused"):
+        with pytest.raises(Conflict, match="cannot be paused"):
             sends.set_state(conn, send_id, "pause", utcnow())
     run(sending)
     assert double.count_by_to().total() == 3

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select, update
 from bot import tables
 from bot.clock import utcnow
 from bot.models import Contact
-from bot.sending.reminders import edit_reminder, ensure_plans, reminders_of
+from bot.sending.plans import edit_reminder, ensure_plans, reminders_of
 from bot.voter.elections import save_election
 from bot.voter.places.importer import import_places
 from scheduler.process import Sending

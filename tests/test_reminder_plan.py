@@ -1,4 +1,4 @@
-"""Election reminder plans (bot.sending.reminders): the default plan's steps at exact instants
+"""Election reminder plans (bot.sending.plans): the default plan's steps at exact instants
 (across the 2026-11-01 DST change), steps left out for missing facts, and the plan kept in the
 database: made once, moved with the election's facts, edited steps left alone.
 
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, select, update
 
-from bot.sending.reminders import Step, edit_reminder, ensure_plan, ensure_plans, plan
+from bot.sending.plans import Step, edit_reminder, ensure_plan, ensure_plans, plan
 from bot.tables import SENDS
 from bot.voter.elections import ElectionInfo, save_election, upcoming_election
 

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import Engine, select, update
 from typer.testing import CliRunner, Result
 
-from bot.api.blasts import PARTNER_AUDIENCE
-from bot.cli.main import app
+from bot.cli.main import build
 from bot.clock import utcnow
+from bot.sending.drafts import PARTNER_AUDIENCE
 from bot.sending.sends import start_send
 from bot.settings import get_settings
 from bot.tables import SENDS
@@ -41,7 +41,7 @@ def run(engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iter
     get_settings.cache_clear()
 
     def invoke(*args: str, stdin: str = "") -> Result:
-        return CliRunner().invoke(app, list(args), input=stdin)
+        return CliRunner().invoke(build(), list(args), input=stdin)
 
     yield invoke
     get_settings.cache_clear()

@@ -38,9 +38,9 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from bot.channels import SendResult
+from bot.sending.senders import Outgoing, SendResult
 from bot.settings import Settings
-from bot.twilio.sender import Outgoing, TwilioSender
+from bot.twilio.sender import TwilioSender
 
 ROOT = Path(__file__).parents[1]
 SPEC = Path(__file__).parents[1].parent / "shared" / "twilio" / "twilio_api_v2010.json"

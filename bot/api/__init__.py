@@ -1,13 +1,16 @@
 """The admin API under /api/v1: organizations and keys, contact imports, contacts, elections
-and their reminders, blasts."""
+and their reminders, blasts. A front end: routes parse input, call the domains' services and
+return their views; `bot.api.errors` turns `bot.errors` into answers."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from bot.api import blasts, contacts, elections, imports, organizations, reminders
 from bot.api.deps import build_import_options
-from bot.api.errors import ApiError, render
+from bot.api.errors import render, render_invalid
+from bot.errors import TurnoutError
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(organizations.router)
@@ -19,7 +22,8 @@ router.include_router(blasts.router)
 
 
 def install(app: FastAPI) -> None:
-    """Mount the admin API on the app, with its error handler (needs `app.state.runtime`)."""
+    """Mount the admin API on the app, with its error handlers (needs `app.state.runtime`)."""
     app.state.import_options = build_import_options(app.state.runtime)
     app.include_router(router)
-    app.add_exception_handler(ApiError, render)
+    app.add_exception_handler(TurnoutError, render)
+    app.add_exception_handler(RequestValidationError, render_invalid)

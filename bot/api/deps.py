@@ -1,48 +1,36 @@
-"""What every admin API route depends on: a database session and the caller's organization.
+"""What every admin API route depends on: a database session and the caller.
 
 `Authorization: Bearer <key>`; a missing, unknown or revoked key is one and the same 401.
-A partner's key sees its own organization only; a coalition admin's key sees everything.
+A partner's key acts as an organizer of its organization; a coalition admin's key as an admin.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.api.errors import Forbidden, NotAuthenticated, NotFound
+from bot.access import Caller, Role
 from bot.clock import utcnow
 from bot.contacts.imports.languages import LanguageNames
 from bot.contacts.imports.runner import ImportOptions
-from bot.contacts.organizations import authenticate, find_organization
+from bot.contacts.organizations import authenticate
 from bot.db import session_scope
-from bot.models import Organization
+from bot.errors import Forbidden, NotAuthenticated
 from bot.runtime import Runtime
 
+MAX_ID = 2_147_483_647  # ids are 32-bit integers on PostgreSQL
 bearer = HTTPBearer(
     auto_error=False,
     scheme_name="api_key",
     description="An organization's API key (`turnout org create NAME` prints one).",
 )
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: an organization, through one of its keys."""
-
-    organization_id: int
-    slug: str
-    is_admin: bool
-    key_id: int
-
-    def can_see(self, organization_id: int) -> bool:
-        """Whether this caller may see an organization's things."""
-        return self.is_admin or organization_id == self.organization_id
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="an id, as the API gave it")]
+Slug = Annotated[str, Path(min_length=1, max_length=64, description="an organization's slug")]
 
 
 def build_import_options(runtime: Runtime) -> ImportOptions:
@@ -71,48 +59,31 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_principal(
+def get_caller(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
+) -> Caller:
     """The caller, from their key; NotAuthenticated for no key, a wrong one or a revoked one."""
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise NotAuthenticated()
+        raise NotAuthenticated("missing, invalid or revoked API key")
     found = authenticate(session=session, key=credentials.credentials.strip(), now=utcnow())
     if found is None:
-        raise NotAuthenticated()
+        raise NotAuthenticated("missing, invalid or revoked API key")
     key, org = found
     assert org.id is not None and key.id is not None
     session.commit()  # last_used_at, before any later error rolls the request back
-    return Principal(org.id, org.slug, org.is_admin, key.id)
+    role = Role.ADMIN if org.is_admin else Role.ORGANIZER
+    return Caller(organization_id=org.id, role=role, slug=org.slug, key_id=key.id)
 
 
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require_admin(principal: PrincipalDep) -> Principal:
+def require_admin(caller: CallerDep) -> Caller:
     """The caller, who must hold a coalition admin's key."""
-    if not principal.is_admin:
-        raise Forbidden()
-    return principal
+    if not caller.is_admin:
+        raise Forbidden("this needs a coalition admin's API key")
+    return caller
 
 
-AdminDep = Annotated[Principal, Depends(require_admin)]
-
-
-def visible_organization(session: Session, principal: Principal, slug: str) -> Organization:
-    """An organization the caller may see, by slug; NotFound otherwise (another partner's
-    organization is answered exactly like one that does not exist)."""
-    org = find_organization(session=session, slug=slug)
-    if org is None or org.id is None or not principal.can_see(org.id):
-        raise NotFound()
-    return org
-
-
-def target_organization(session: Session, principal: Principal, slug: str | None) -> int:
-    """The organization a request is about: the caller's own, or for an admin, any named."""
-    if slug is None or slug == principal.slug:
-        return principal.organization_id
-    org = visible_organization(session, principal, slug)
-    assert org.id is not None
-    return org.id
+AdminDep = Annotated[Caller, Depends(require_admin)]

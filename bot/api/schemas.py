@@ -135,32 +135,3 @@ class ImportPublic(BaseModel):
             errors_url=f"/api/v1/contacts/imports/{imp.id}/errors.csv",
             **fields,
         )
-
-
-class ContactPublic(BaseModel):
-    """A contact as one organization has them on its list."""
-
-    id: int = Field(description="the membership's id")
-    organization: str
-    phone: str
-    first_name: str | None
-    last_name: str | None
-    zip: str | None
-    email: str | None
-    external_id: str | None
-    language: str | None
-    opted_in_at: datetime | None
-    consent_source: str | None
-    opted_out: bool = Field(
-        description="the voter opted out of every message from the "
-        "coalition; no list can re-subscribe them"
-    )
-    created_at: datetime
-    updated_at: datetime
-
-
-class ContactPage(BaseModel):
-    """A page of contacts; pass `next_after` as `after` for the next one."""
-
-    items: list[ContactPublic]
-    next_after: int | None

@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from bot.access import Caller
+from bot.errors import Conflict, Invalid, NotFound
 from bot.models import ApiKey, Organization
 
 KEY_PREFIX = "turnout_"
@@ -23,7 +25,7 @@ SHOWN = 16  # characters of a key kept for display: the prefix and 8 random ones
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is a hint: not one write per request
 
 
-class PartnerError(ValueError):
+class PartnerError(Invalid):
     """A request about organizations or keys that cannot be done; the message says why."""
 
 
@@ -67,13 +69,13 @@ def create_key(*, session: Session, organization: Organization, now: datetime) -
 def create_organization(
     *, session: Session, name: str, slug: str | None, is_admin: bool, now: datetime
 ) -> tuple[Organization, NewKey]:
-    """An organization and its first key; PartnerError if the slug is taken."""
+    """An organization and its first key; Conflict if the slug is taken."""
     clean_name = " ".join(name.split())
     if not clean_name or len(clean_name) > 200:
         raise PartnerError("an organization needs a name of 1 to 200 characters")
     clean_slug = slugify(slug or clean_name)
     if session.exec(select(Organization).where(Organization.slug == clean_slug)).first():
-        raise PartnerError(f"an organization with the slug {clean_slug!r} exists already")
+        raise Conflict(f"an organization with the slug {clean_slug!r} exists already")
     org = Organization(slug=clean_slug, name=clean_name, is_admin=is_admin, created_at=now)
     session.add(org)
     session.flush()
@@ -123,3 +125,31 @@ def authenticate(
         api_key.last_used_at = now
         session.add(api_key)
     return api_key, org
+
+
+def visible_organization(*, session: Session, caller: Caller, slug: str) -> Organization:
+    """An organization the caller may see, by slug; NotFound otherwise (another partner's
+    organization is answered exactly like one that does not exist)."""
+    org = find_organization(session=session, slug=slug)
+    if org is None or org.id is None or not caller.can_see(org.id):
+        raise NotFound()
+    return org
+
+
+def target_organization(*, session: Session, caller: Caller, slug: str | None) -> int:
+    """The organization a request is about: the caller's own, or for an admin, any named."""
+    if slug is None or slug == caller.slug:
+        return caller.organization_id
+    org = visible_organization(session=session, caller=caller, slug=slug)
+    assert org.id is not None
+    return org.id
+
+
+def visible_key(*, session: Session, caller: Caller, key_id: int) -> tuple[ApiKey, Organization]:
+    """A key of an organization the caller may see, with its organization; NotFound else."""
+    key = session.get(ApiKey, key_id)
+    if key is None or not caller.can_see(key.organization_id):
+        raise NotFound()
+    org = session.get(Organization, key.organization_id)
+    assert org is not None
+    return key, org

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select, update
 from bot import metrics
 from bot.conversation.store import ContactState, contact_update
 from bot.tables import CONSENT, CONTACTS, HANDOFFS
+from bot.twilio.codes import UNSUBSCRIBED
 from flows.engine import Effect
 
 CONSENT_KINDS = frozenset({"opt_out", "opt_in", "help", "reminders_opt_in", "reminders_opt_out"})
@@ -115,11 +116,6 @@ def load_contact(conn: Connection, contact_id: int) -> ContactState | None:
         ).where(CONTACTS.c.id == contact_id)
     ).first()
     return ContactState(row.id, row.language, row.opted_out, row.reminders) if row else None
-
-
-# Twilio's error 21610: the recipient replied STOP to the carrier, so every message to them
-# is refused. Reported by status callbacks of replies and of sends, and by the Messages API.
-UNSUBSCRIBED = 21610
 
 
 def carrier_opt_out(conn: Connection, contact_id: int, channel: str, now: datetime) -> bool:

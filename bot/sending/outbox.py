@@ -24,23 +24,25 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
-from bot.channels import SendResult
-from bot.conversation.consent import UNSUBSCRIBED, carrier_opt_out
+from bot.conversation.consent import carrier_opt_out
+from bot.errors import Conflict
 from bot.sending import rules
 from bot.sending.render import Renderer
+from bot.sending.senders import IN_DOUBT, NOT_SENT, SKIPPED, Outgoing, SendResult
 from bot.sending.sends import IN_FLIGHT, WAITING
 from bot.settings import Settings
 from bot.tables import CONTACTS, OUTBOX, SENDS
-from bot.twilio.sender import IN_DOUBT, NOT_SENT, Outgoing
+from bot.twilio.codes import (
+    OUTBOX_RANK,
+    OUTBOX_STATUS,
+    UNSUBSCRIBED,
+    WHATSAPP_WINDOW_CLOSED,
+    reason_for,
+)
 
-# Twilio errors that end a message for good, and what they mean for the contact.
-INVALID_NUMBER = 21211
-FILTERED = 30007  # the carrier filtered it as spam: report it, do not retry
-WHATSAPP_WINDOW_CLOSED = 63016
 # Statuses a row takes once it has reached Twilio (counted by the frequency cap).
 REACHED = ("sending", "sent", "delivered", "undelivered", "review")
 BACKOFF_CAP = 300.0  # seconds
-SKIPPED = "skipped"  # a SendResult status: not sent, for the reason in error_message
 # A row handed back: no dispatcher holds it, and it is not at Twilio.
 RELEASED: dict[str, Any] = {"claimed_by": None, "lease_until": None, "sending_at": None}
 # WhatsApp refused free text (63016), at create or by callback: the row waits for SMS, which
@@ -339,7 +341,7 @@ def record(
                     "b_i": job.outbox_id,
                     "b_code": result.error_code,
                     "b_msg": (result.error_message or "")[:300],
-                    "b_reason": _reason(result.error_code),
+                    "b_reason": reason_for(result.error_code),
                 }
             )
             if result.error_code == UNSUBSCRIBED:
@@ -392,15 +394,6 @@ def record(
     for outbox_id, channel in opted_out:
         _recipient_opted_out(conn, outbox_id, channel, now)
     return tally
-
-
-def _reason(code: int | None) -> str:
-    return {
-        UNSUBSCRIBED: "opted_out",
-        INVALID_NUMBER: "invalid_number",
-        FILTERED: "filtered",
-        WHATSAPP_WINDOW_CLOSED: "whatsapp_window",
-    }.get(code or 0, "twilio_error")
 
 
 def _recipient_opted_out(conn: Connection, outbox_id: int, channel: str, now: dt.datetime) -> None:
@@ -473,33 +466,6 @@ def open_rows(conn: Connection) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-# Twilio's message statuses, as the outbox counts them.
-TWILIO_STATUS = {
-    "accepted": "sent",
-    "scheduled": "sent",
-    "queued": "sent",
-    "sending": "sent",
-    "sent": "sent",
-    "delivered": "delivered",
-    "read": "delivered",
-    "undelivered": "undelivered",
-    "failed": "failed",
-    "canceled": "failed",
-}
-# The outbox's statuses in the order a row moves; a late callback never moves one back.
-RANK = {
-    "pending": 0,
-    "deferred": 0,
-    "claimed": 1,
-    "sending": 2,
-    "review": 2,
-    "sent": 3,
-    "delivered": 4,
-    "undelivered": 4,
-    "failed": 4,
-}
-
-
 def callback(
     conn: Connection,
     outbox_id: int,
@@ -524,19 +490,19 @@ def callback(
         return None  # not ours, or a message this row no longer stands for
     if row.reason == "whatsapp_window" and row.status in ("pending", "claimed"):
         return None  # a late word on the WhatsApp attempt: the row now waits for SMS
-    new = TWILIO_STATUS.get(status)
+    new = OUTBOX_STATUS.get(status)
     if new is None or row.status == "skipped":
         return None
     values: dict[str, Any] = {"twilio_sid": sid, "updated_at": now, "lease_until": None}
     if error_code is not None:
         values["error_code"] = error_code
-        values["reason"] = _reason(error_code)
+        values["reason"] = reason_for(error_code)
     if error_code == WHATSAPP_WINDOW_CLOSED and row.channel == "whatsapp":
         # Not delivered, and nothing reached the voter: try SMS (the rules decide at claim).
         values |= BY_SMS | {"available_at": now, "twilio_sid": None}
         conn.execute(update(OUTBOX).where(o.id == outbox_id).values(**values))
         return "pending"
-    if RANK[new] < RANK.get(row.status, 0):
+    if OUTBOX_RANK[new] < OUTBOX_RANK.get(row.status, 0):
         new = row.status
     values["status"] = new
     if new in ("sent", "delivered") and row.status in ("sending", "review", "claimed"):
@@ -572,5 +538,5 @@ def settle_review(conn: Connection, outbox_id: int, *, sid: str | None, now: dt.
         .values(**values, updated_at=now)
     ).rowcount
     if not changed:
-        raise ValueError(f"outbox message {outbox_id} is not in review")
+        raise Conflict(f"outbox message {outbox_id} is not in review")
     return str(values["status"])

@@ -1,197 +1,251 @@
-"""Election reminder plans: each upcoming election gets a default plan, one send per step,
-at local times of the election's time zone; organizers may move or cancel a step, and the
-plan then leaves that step alone when the election's dates change.
+"""The reminders service: each election's plan of reminders (see `bot.sending.plans`), read by
+any organization like the election itself; a coalition admin moves a step, gives it WhatsApp
+templates or its own texts, and pauses, resumes or cancels it. Defining an election makes (or
+moves) its plan at once.
 
-    registration_deadline  the deadline - 3 days, 10:00   (until the deadline ends)
-    early_voting           early voting's first day, 10:00 (until it ends)
-    eve                    the day before, 17:00           (until polls open)
-    morning                election day, when polls open (not before 08:00)   (until close)
-    closing                2 hours before polls close      (until they close)
-
-A step whose facts are unknown (no deadline, no closing time) is not planned; a step whose
-time has already passed when the plan is made is not planned either (a deadline reminder
-after the deadline would mislead). Once planned, a step missed while the scheduler was down
-is caught up when it comes back, until the step's expiry.
+Reminders go to contacts who said YES to reminders, in their language, with the election's
+facts. Keyword-only functions over a connection; the caller commits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import logging
+from collections.abc import Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select, update
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import IntegrityError
 
-from bot.clock import zone
-from bot.sending.rules import local_instant
-from bot.sql import upsert_insert
-from bot.tables import ELECTIONS as _ELECTIONS
-from bot.tables import SENDS
-from bot.voter.elections import ElectionInfo, upcoming_election
+from bot.access import Caller
+from bot.errors import Conflict, Invalid, NotFound
+from bot.sending.drafts import (
+    SendContext,
+    Template,
+    Text,
+    check_languages,
+    check_texts,
+    check_time,
+    utc,
+)
+from bot.sending.plans import edit_reminder, ensure_plan, reminders_of
+from bot.sending.sends import counts, set_state
+from bot.sending.views import Counts
+from bot.statuses import SendKind, SendStatus
+from bot.tables import ELECTIONS, SENDS
+from bot.voter.elections import save_election, upcoming_election
 
-STEPS = ("registration_deadline", "early_voting", "eve", "morning", "closing")
+log = logging.getLogger(__name__)
+EDITABLE = (SendStatus.SCHEDULED, SendStatus.PAUSED)
 
 
-@dataclass(frozen=True)
-class Step:
-    """One planned reminder: when it goes and until when it is still worth sending."""
+class ReminderOut(BaseModel):
+    """One step of an election's reminder plan."""
 
-    key: str
+    id: int
+    reminder: str = Field(
+        description="registration_deadline, early_voting, eve, morning or closing"
+    )
+    name: str
+    election_date: dt.date
+    status: str = Field(description="scheduled, sending, paused, done or cancelled")
     send_at: dt.datetime
-    expires_at: dt.datetime
-    message_key: str
+    expires_at: dt.datetime | None = Field(description="not sent after this")
+    edited: bool = Field(description="moved by an organizer: the plan leaves its time alone")
+    message_key: str | None
+    texts: dict[str, str] | None = Field(description="the organizers' own texts, if any")
+    templates: dict[str, str] | None
+    recipients: int | None
+    counts: Counts
 
 
-def plan(info: ElectionInfo, default_zone: str) -> list[Step]:
-    """The default plan of an election (steps whose facts it has)."""
-    tz = zone(info.timezone) or zone(default_zone) or ZoneInfo("UTC")
+class ReminderEdit(BaseModel):
+    """What to change of a reminder; what is left out stays."""
 
-    def at(day: dt.date, clock: dt.time) -> dt.datetime:
-        return local_instant(day, clock, tz).astimezone(dt.UTC)
+    model_config = ConfigDict(extra="forbid")
 
-    opens = info.polls_open or dt.time(7, 0)
-    closes = info.polls_close or dt.time(20, 0)
-    steps: list[Step] = []
-    if info.registration_deadline:
-        deadline = info.registration_deadline
-        steps.append(
-            Step(
-                "registration_deadline",
-                at(deadline - dt.timedelta(days=3), dt.time(10, 0)),
-                at(deadline + dt.timedelta(days=1), dt.time(0, 0)),
-                "reminders.registration_deadline",
-            )
-        )
-    if info.early_voting_start:
-        end = info.early_voting_end or info.date - dt.timedelta(days=1)
-        steps.append(
-            Step(
-                "early_voting",
-                at(info.early_voting_start, dt.time(10, 0)),
-                at(end + dt.timedelta(days=1), dt.time(0, 0)),
-                "reminders.early_voting",
-            )
-        )
-    steps.append(
-        Step(
-            "eve",
-            at(info.date - dt.timedelta(days=1), dt.time(17, 0)),
-            at(info.date, opens),
-            "reminders.eve",
-        )
+    send_at: AwareDatetime | None = Field(None, description="with its offset or Z")
+    templates: dict[str, Template] | None = Field(
+        None, description="WhatsApp Content SIDs per language; {} removes them"
     )
-    steps.append(
-        Step(
-            "morning",
-            at(info.date, max(opens, dt.time(8, 0))),
-            at(info.date, closes),
-            "reminders.morning",
-        )
+    texts: dict[str, Text] | None = Field(
+        None,
+        description="the organizers' own text per language instead of the catalog message "
+        "(the election's facts are then not filled in); {} goes back to the catalog message",
     )
-    if info.polls_close:
-        close = dt.datetime.combine(info.date, info.polls_close)
-        steps.append(
-            Step(
-                "closing",
-                at(info.date, (close - dt.timedelta(hours=2)).time()),
-                at(info.date, info.polls_close),
-                "reminders.closing",
-            )
-        )
-    return steps
+
+    @model_validator(mode="after")
+    def _something(self) -> ReminderEdit:
+        if self.send_at is None and self.templates is None and self.texts is None:
+            raise ValueError("give send_at, templates or texts")
+        return self
 
 
-def upcoming_dates(conn: Connection, today: dt.date) -> list[dt.date]:
-    """The dates of elections on or after today."""
-    query = select(_ELECTIONS.c.date).where(_ELECTIONS.c.date >= today).distinct()
-    return sorted(conn.execute(query).scalars())
+def plan_election(conn: Connection, date: dt.date, *, default_zone: str, now: dt.datetime) -> int:
+    """Make (or bring up to date) the reminder plan of the election on `date`; the steps
+    created. Nothing for a date that is not the next election's from that day."""
+    info = upcoming_election(conn, today=date)
+    if info is None or info.date != date:
+        return 0
+    return ensure_plan(conn, info, default_zone=default_zone, now=now)
 
 
-def ensure_plans(conn: Connection, *, default_zone: str, now: dt.datetime) -> int:
-    """Create the missing steps of every upcoming election's plan and move the unedited,
-    unstarted ones when the election's facts changed. Returns the steps created."""
-    created = 0
-    for date in upcoming_dates(conn, now.date() - dt.timedelta(days=1)):
-        info = upcoming_election(conn, today=date)
-        if info is None or info.date != date:
-            continue
-        created += ensure_plan(conn, info, default_zone=default_zone, now=now)
-    return created
-
-
-def ensure_plan(
-    conn: Connection, info: ElectionInfo, *, default_zone: str, now: dt.datetime
+def plan_in_transaction(
+    conn: Connection, date: dt.date, *, default_zone: str, now: dt.datetime
 ) -> int:
-    """Plan one election's reminders (see the module's docstring)."""
-    s = SENDS.c
-    existing = {
-        row.reminder: row
-        for row in conn.execute(
-            select(SENDS).where(s.kind == "reminder", s.election_date == info.date)
-        )
-    }
-    created = 0
-    for step in plan(info, default_zone):
-        row = existing.get(step.key)
-        if row is None:
-            if step.send_at <= now:
-                continue
-            values: dict[str, Any] = {
-                "kind": "reminder",
-                "name": f"{info.name}: {step.key.replace('_', ' ')}",
-                "status": "scheduled",
-                "send_at": step.send_at,
-                "expires_at": step.expires_at,
-                "message_key": step.message_key,
-                "election_date": info.date,
-                "reminder": step.key,
-                "edited": False,
-                "audience": {},
-                "created_at": now,
-                "updated_at": now,
-            }
-            # Two planners at once (an API call and the scheduler) make one plan: the second
-            # insert finds the step there and does nothing.
-            done = conn.execute(
-                upsert_insert(conn, SENDS)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=["election_date", "reminder"])
-                .execution_options(preserve_rowcount=True)
-            )
-            created += int(done.rowcount or 0)
-        elif not row.edited and row.status == "scheduled" and row.send_at != step.send_at:
-            conn.execute(
-                update(SENDS)
-                .where(s.id == row.id)
-                .values(send_at=step.send_at, expires_at=step.expires_at, updated_at=now)
-            )
-    return created
+    """`plan_election` inside the caller's transaction (after it wrote the election), in a
+    savepoint: a plan another request made at the same moment is not an error."""
+    try:
+        with conn.begin_nested():
+            return plan_election(conn, date, default_zone=default_zone, now=now)
+    except IntegrityError:
+        log.info("the reminder plan of %s was made by another request", date)
+        return 0
 
 
-def reminders_of(conn: Connection, date: dt.date) -> list[Any]:
-    """The reminder sends of the election on `date`, in time order."""
-    s = SENDS.c
-    query = select(SENDS).where(s.kind == "reminder", s.election_date == date)
-    return list(conn.execute(query.order_by(s.send_at)))
+def plan_now(engine: Engine, date: dt.date, *, default_zone: str, now: dt.datetime) -> int:
+    """`plan_election` in a transaction of its own."""
+    try:
+        with engine.begin() as conn:
+            return plan_election(conn, date, default_zone=default_zone, now=now)
+    except IntegrityError:
+        log.info("the reminder plan of %s was made by another request", date)
+        return 0
 
 
-def edit_reminder(
+def define_election(
     conn: Connection,
-    send_id: int,
     *,
+    caller: Caller,
+    values: Mapping[str, Any],
+    source: str,
+    default_zone: str,
     now: dt.datetime,
-    send_at: dt.datetime | None = None,
-    templates: dict[str, str] | None = None,
-    texts: dict[str, str] | None = None,
-) -> None:
-    """Move a reminder, give it WhatsApp templates, or replace its text with the organizers'
-    own (per language); a moved reminder is left alone by later plan updates."""
-    values: dict[str, Any] = {"updated_at": now}
-    if send_at is not None:
-        values |= {"send_at": send_at, "edited": True}
-    if templates is not None:
-        values["templates"] = templates
-    if texts is not None:
-        values["texts"] = texts or None
-    conn.execute(update(SENDS).where(SENDS.c.id == send_id).values(**values))
+) -> tuple[int, int]:
+    """Define an election (or update the one with its name and date) and make or move its
+    reminder plan (coalition admins); returns the election's id and the steps planned."""
+    caller.require_admin()
+    election_id = save_election(conn, values=dict(values), source=source, now=now)
+    planned = plan_in_transaction(conn, values["date"], default_zone=default_zone, now=now)
+    return election_id, planned
+
+
+def reminder_view(conn: Connection, row: Any) -> ReminderOut:
+    """The view of a reminder row."""
+    return ReminderOut(
+        id=row.id,
+        reminder=row.reminder or "",
+        name=row.name,
+        election_date=row.election_date,
+        status=row.status,
+        send_at=utc(row.send_at),
+        expires_at=utc(row.expires_at),
+        edited=bool(row.edited),
+        message_key=row.message_key,
+        texts=row.texts or None,
+        templates=row.templates or None,
+        recipients=row.recipients,
+        counts=Counts(**counts(conn, row.id)),
+    )
+
+
+def find_reminder(conn: Connection, *, reminder_id: int, lock: bool = False) -> Any:
+    """A reminder step by id; NotFound otherwise."""
+    s = SENDS.c
+    query = select(SENDS).where(s.id == reminder_id, s.kind == SendKind.REMINDER)
+    row = conn.execute(query.with_for_update() if lock else query).first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def election_date(conn: Connection, *, election_id: int) -> dt.date:
+    """The date of an election by id; NotFound otherwise."""
+    found = conn.execute(
+        select(ELECTIONS.c.date).where(ELECTIONS.c.id == election_id)
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound()
+    assert isinstance(found, dt.date)
+    return found
+
+
+def reminder_of(
+    conn: Connection, *, election_id: int | None, reminder_id: int, lock: bool = False
+) -> Any:
+    """A step of an election's plan (of any election's, when `election_id` is None)."""
+    row = find_reminder(conn, reminder_id=reminder_id, lock=lock)
+    if election_id is not None and row.election_date != election_date(
+        conn, election_id=election_id
+    ):
+        raise NotFound()
+    return row
+
+
+def plan_of(
+    engine: Engine, *, election_id: int, default_zone: str, now: dt.datetime
+) -> list[ReminderOut]:
+    """The steps of an election's plan in time order (a new election's plan made first)."""
+    with engine.connect() as conn:
+        date = election_date(conn, election_id=election_id)
+    plan_now(engine, date, default_zone=default_zone, now=now)
+    with engine.connect() as conn:
+        return [reminder_view(conn, row) for row in reminders_of(conn, date)]
+
+
+def edit(
+    conn: Connection,
+    *,
+    caller: Caller,
+    election_id: int | None,
+    reminder_id: int,
+    body: ReminderEdit,
+    ctx: SendContext,
+    now: dt.datetime,
+) -> ReminderOut:
+    """Move a step, give it templates or texts, every rule checked (coalition admins;
+    Conflict once it has started)."""
+    caller.require_admin()
+    row = reminder_of(conn, election_id=election_id, reminder_id=reminder_id, lock=True)
+    if row.status not in EDITABLE:
+        raise Conflict(f"a {row.status} reminder cannot be changed")
+    send_at = None
+    if body.send_at is not None:
+        send_at = check_time("send_at", body.send_at, now)
+        expires = utc(row.expires_at)
+        if expires is not None and send_at >= expires:
+            raise Invalid(
+                f"send_at: this reminder is not worth sending after "
+                f"{expires:%Y-%m-%d %H:%M} UTC; choose an earlier time"
+            )
+    if body.templates is not None:
+        check_languages("templates", body.templates, ctx.catalogs)
+    if body.texts is not None:
+        check_texts(conn, body.texts, ctx)
+    edit_reminder(
+        conn,
+        row.id,
+        now=now,
+        send_at=send_at,
+        templates=dict(body.templates) if body.templates is not None else None,
+        texts=dict(body.texts) if body.texts is not None else None,
+    )
+    return reminder_view(conn, find_reminder(conn, reminder_id=reminder_id))
+
+
+def steer(
+    conn: Connection,
+    *,
+    caller: Caller,
+    election_id: int | None,
+    reminder_id: int,
+    action: str,
+    now: dt.datetime,
+) -> ReminderOut:
+    """Pause, resume or cancel a step (coalition admins); Conflict when its state does not
+    allow it."""
+    caller.require_admin()
+    reminder_of(conn, election_id=election_id, reminder_id=reminder_id, lock=True)
+    set_state(conn, reminder_id, action, now)
+    return reminder_view(conn, find_reminder(conn, reminder_id=reminder_id))

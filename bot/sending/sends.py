@@ -24,6 +24,7 @@ from sqlalchemy import (
     update,
 )
 
+from bot.errors import Conflict, Invalid
 from bot.tables import CONTACTS, MEMBERSHIPS, OUTBOX, SENDS
 from bot.tables import ORGANIZATIONS as ORGS
 from flows.text import normalize
@@ -37,7 +38,7 @@ MAX_TEXT = 1600  # Twilio's limit for one message body
 ANALYZE_AFTER = 1000  # outbox rows a send adds before PostgreSQL's statistics are refreshed
 
 
-class SendError(ValueError):
+class SendError(Invalid):
     """A send cannot be made or changed as asked; the message says why."""
 
 
@@ -286,15 +287,15 @@ def set_state(conn: Connection, send_id: int, action: str, now: dt.datetime) -> 
     status = send.status
     if action == "pause":
         if status not in ("scheduled", "sending"):
-            raise SendError(f"a {status} send cannot be paused")
+            raise Conflict(f"a {status} send cannot be paused")
         new = "paused"
     elif action == "resume":
         if status != "paused":
-            raise SendError(f"only a paused send can be resumed; this one is {status}")
+            raise Conflict(f"only a paused send can be resumed; this one is {status}")
         new = "sending" if send.started_at is not None else "scheduled"
     elif action == "cancel":
         if status not in OPEN:
-            raise SendError(f"a {status} send cannot be cancelled")
+            raise Conflict(f"a {status} send cannot be cancelled")
         new = "cancelled"
         conn.execute(
             update(OUTBOX)

@@ -1,9 +1,6 @@
-"""Asynchronous senders: how the dispatcher hands many messages to Twilio at once.
-
-The dispatcher keeps up to a hundred requests in flight (Twilio's default concurrency), which
-the synchronous `bot.channels` cannot do from one thread. A sender creates one message and
-can look one up again after a crash (`find`), so that a message whose outcome we never heard
-is reconciled instead of sent twice.
+"""Twilio's Messages resource as a sender (`bot.sending.senders.Sender`): create a message, and
+find one again after a crash. Up to a hundred requests in flight (Twilio's default
+concurrency) over aiohttp.
 
     async with TwilioSender.from_settings(settings) as sender:
         result = await sender.send(Outgoing("+14155550100", "sms", "Polls close at 8pm",
@@ -14,61 +11,26 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, TextIO
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 
-from bot.channels import TWILIO_API, SendResult
-from bot.phones import mask
+from bot.sending.senders import IN_DOUBT, NOT_SENT, Outgoing, SendResult
 from bot.settings import Settings
+from bot.twilio.codes import TOO_MANY_REQUESTS
 
+TWILIO_API = "https://api.twilio.com"
 API_VERSION = "2010-04-01"
 FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
-# What a send that reached nobody looks like: no SID, and the request never left (connection
-# refused): safe to try again. A timeout or a dropped connection after the request went out is
-# different: Twilio may have created the message, so the row is left for reconciliation.
-NOT_SENT = "not_sent"
-IN_DOUBT = "in_doubt"
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One message to create: free text (`body`) or an approved WhatsApp template."""
-
-    to: str  # E.164, without the whatsapp: prefix
-    channel: str  # sms | whatsapp
-    body: str | None = None
-    content_sid: str | None = None  # WhatsApp template (Content API), outside the 24 h window
-    content_variables: Mapping[str, str] | None = None
-    status_callback: str | None = None
-
-
-class Sender(Protocol):
-    """Something that creates messages and can find one it may have created."""
-
-    async def send(self, message: Outgoing) -> SendResult:
-        """Create the message; errors come back in the result, never as an exception."""
-        ...
-
-    async def find(self, message: Outgoing, since: datetime) -> str | bool | None:
-        """The SID of this message if it was created since `since`; None when it was not;
-        False when the sender cannot tell (Twilio unreachable): try again later."""
-        ...
-
-    async def close(self) -> None:
-        """Release connections."""
-        ...
 
 
 def _retryable(status: int, code: int | None) -> bool:
-    return status == 429 or code == 20429 or status >= 500
+    return status == 429 or code == TOO_MANY_REQUESTS or status >= 500
 
 
 @dataclass
@@ -248,25 +210,3 @@ def _twilio_time(value: object) -> datetime | None:
         return datetime.strptime(value, "%a, %d %b %Y %H:%M:%S %z")
     except ValueError:
         return None
-
-
-@dataclass
-class ConsoleSender:
-    """Prints each message: `turnout serve --demo` without Twilio."""
-
-    stream: TextIO = field(default_factory=lambda: sys.stdout)
-    channels: frozenset[str] = frozenset({"sms", "whatsapp"})
-
-    async def send(self, message: Outgoing) -> SendResult:
-        """Write the message to the stream."""
-        text = message.body or f"[template {message.content_sid}]"
-        self.stream.write(f"--> {message.channel} {mask(message.to)}\n{text}\n\n")
-        self.stream.flush()
-        return SendResult(f"CO{uuid.uuid4().hex}", "delivered")  # unique across passes
-
-    async def find(self, message: Outgoing, since: datetime) -> str | bool | None:
-        """The console keeps nothing: a message in doubt was printed or not; say not."""
-        return None
-
-    async def close(self) -> None:
-        """Nothing to release."""

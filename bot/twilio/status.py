@@ -9,29 +9,13 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot import metrics
-from bot.conversation.consent import UNSUBSCRIBED, carrier_opt_out
+from bot.conversation.consent import carrier_opt_out
 from bot.conversation.store import outbound_at
 from bot.models import Contact, OutboundMessage
 from bot.phones import AddressError, mask, parse_address
+from bot.twilio.codes import REPLY_RANK, UNSUBSCRIBED
 
 log = logging.getLogger(__name__)
-
-# Twilio's statuses, in the order a message moves through them; a late callback never
-# moves a row backwards (callbacks can arrive out of order).
-RANK = {
-    "replied": 0,
-    "pending": 0,
-    "accepted": 1,
-    "scheduled": 1,
-    "queued": 2,
-    "sending": 3,
-    "sent": 4,
-    "delivered": 5,
-    "read": 6,
-    "undelivered": 5,
-    "failed": 5,
-    "canceled": 5,
-}
 
 
 @dataclass(frozen=True)
@@ -70,7 +54,7 @@ def handle_status(
     if row is not None:
         if row.twilio_sid is None:
             row.twilio_sid = update.message_sid
-        if RANK.get(update.status, 0) >= RANK.get(row.status, 0):
+        if REPLY_RANK.get(update.status, 0) >= REPLY_RANK.get(row.status, 0):
             row.status = update.status
         if update.error_code is not None:
             row.error_code = update.error_code

@@ -14,12 +14,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from bot.errors import TurnoutError
 from bot.voter.records import FeedProblem
 
 MAX_LISTED = 1000  # problems listed in a report; the count is always complete
 
 
-class ImportFailed(Exception):
+class ImportFailed(TurnoutError):
     """The file cannot be imported at all (format, columns, encoding); nothing was kept."""
 
 

@@ -5,15 +5,141 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import Connection, insert, select, update
 
+from bot.clock import zone
 from bot.tables import ELECTIONS as _TABLE
 from bot.voter import records
 
 ORGANIZER_SOURCES = ("cli", "api")  # their values win over a feed's for the same date
 LINK_KINDS = ("registration_lookup", "county_office", "ballot_tracking", "polling_place_lookup")
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100  # an election outside these is a typo
+Url = Annotated[HttpUrl, Field(max_length=500)]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class ElectionView(BaseModel):
+    """An election as stored (by organizers or from a feed), to show."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    source: str
+    name: str
+    date: dt.date
+    state: str | None
+    counties: list[str] | None
+    polls_open: dt.time | None
+    polls_close: dt.time | None
+    timezone: str | None
+    registration_deadline: dt.date | None
+    same_day_registration: bool | None
+    same_day_where: str | None
+    early_voting_start: dt.date | None
+    early_voting_end: dt.date | None
+    links: dict[str, Any] | None
+    office_name: str | None
+    office_phone: str | None
+    office_url: str | None
+
+
+class ElectionFacts(BaseModel):
+    """The facts of an election as organizers define them (the API, the console), each
+    checked against the others: dates in order, polls opening before they close, local times
+    without an offset (the election's `timezone` says where they are)."""
+
+    name: Line
+    date: dt.date
+    state: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$", examples=["CA"])
+    counties: list[Annotated[str, StringConstraints(max_length=100)]] | None = Field(
+        default=None, max_length=100
+    )
+    polls_open: dt.time | None = Field(default=None, examples=["07:00"])
+    polls_close: dt.time | None = Field(default=None, examples=["20:00"])
+    timezone: str | None = Field(default=None, max_length=64, examples=["America/Los_Angeles"])
+    registration_deadline: dt.date | None = None
+    same_day_registration: bool | None = None
+    same_day_where: str | None = Field(default=None, max_length=1000)
+    early_voting_start: dt.date | None = None
+    early_voting_end: dt.date | None = None
+    # {"registration_lookup": {"default": "https://...", "es": "https://..."}, ...}
+    links: dict[str, dict[Annotated[str, StringConstraints(max_length=16)], Url]] | None = None
+    office_name: Line | None = None
+    office_phone: str | None = Field(default=None, max_length=32)
+    office_url: Url | None = None
+
+    @field_validator("date", "registration_deadline", "early_voting_start", "early_voting_end")
+    @classmethod
+    def _plausible_year(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            raise ValueError(f"a year between {EARLIEST_YEAR} and {LATEST_YEAR}")
+        return value
+
+    @field_validator("state")
+    @classmethod
+    def _upper(cls, value: str | None) -> str | None:
+        return value.upper() if value else value
+
+    @field_validator("polls_open", "polls_close")
+    @classmethod
+    def _local_time(cls, value: dt.time | None) -> dt.time | None:
+        if value is not None and value.tzinfo is not None:
+            raise ValueError("the local time without an offset (the timezone field says where)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None and zone(value) is None:
+            raise ValueError(f"not an IANA time zone: {value[:64]!r}")
+        return value
+
+    @field_validator("links")
+    @classmethod
+    def _kinds(cls, value: dict[str, Any] | None) -> Any:
+        unknown = set(value or {}) - set(LINK_KINDS)
+        if unknown:
+            shown = sorted(k[:40] for k in unknown)[:5]
+            raise ValueError(f"unknown link kind(s) {shown}; known: {list(LINK_KINDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _in_order(self) -> ElectionFacts:
+        if self.polls_open and self.polls_close and self.polls_open >= self.polls_close:
+            raise ValueError("polls_open: the polls must open before they close")
+        start, end = self.early_voting_start, self.early_voting_end
+        if start and end and start > end:
+            raise ValueError("early_voting_start: early voting must start before it ends")
+        for name in ("registration_deadline", "early_voting_start", "early_voting_end"):
+            value = getattr(self, name)
+            if value is not None and value > self.date:
+                raise ValueError(f"{name}: after the election ({self.date})")
+        return self
+
+    def values(self) -> dict[str, Any]:
+        """The values `save_election` stores: dates and times as objects, links as text."""
+        values = self.model_dump(mode="json", exclude_none=True)
+        dates = {
+            "date",
+            "polls_open",
+            "polls_close",
+            "registration_deadline",
+            "early_voting_start",
+            "early_voting_end",
+        }
+        values.update(self.model_dump(include=dates, exclude_none=True))
+        return values
 
 
 @dataclass(frozen=True)

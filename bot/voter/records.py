@@ -10,11 +10,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.errors import Invalid
+
 OddEvenBoth = Literal["odd", "even", "both"]
 PlaceKind = Literal["polling_place", "vote_center", "early_voting", "drop_box"]
 
 
-class FeedError(Exception):
+class FeedError(Invalid):
     """The file cannot be read at all (not a feed, broken XML, missing columns)."""
 
 

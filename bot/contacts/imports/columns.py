@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.errors import Invalid
 from flows.text import normalize
 
 FIELDS = (
@@ -141,7 +142,7 @@ _RANK = {
 }
 
 
-class MappingProblem(ValueError):
+class MappingProblem(Invalid):
     """A header row or mapping we cannot work with; the message says how to fix it."""
 
 

@@ -6,18 +6,23 @@ has no phone column; everything after that is recorded on the import as it goes.
 
 from __future__ import annotations
 
+import tempfile
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlmodel import Session, col, select
 
+from bot.access import Caller
 from bot.contacts.imports.columns import MappingProblem, resolve
 from bot.contacts.imports.languages import LanguageNames, LanguageProblem
-from bot.contacts.imports.reader import FileProblem, open_table
+from bot.contacts.imports.reader import FileProblem, open_table, stream_to
+from bot.errors import Invalid, NotFound
 from bot.models import ContactImport, ContactImportError
+from bot.settings import Settings
 
 MIN_BASIS = 10
 BASIS_EXAMPLE = (
@@ -26,7 +31,7 @@ BASIS_EXAMPLE = (
 )
 
 
-class ImportRefused(ValueError):
+class ImportRefused(Invalid):
     """An import that cannot start; the message says what to change."""
 
 
@@ -156,3 +161,78 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
             raise ImportRefused(f"--map {pair!r}: write it as 'Their Header=field'")
         mapping[header.strip()] = field.strip()
     return mapping
+
+
+def spool_dir(settings: Settings) -> Path:
+    """Where uploads wait (TURNOUT_IMPORT_DIR, else the system's temporary directory)."""
+    path = Path(settings.import_dir or Path(tempfile.gettempdir()) / "turnout-imports")
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def spool_upload(source: IO[bytes], filename: str, settings: Settings) -> Path:
+    """Copy an upload to the spool directory, under a name of our own (its suffix kept);
+    TooLarge past TURNOUT_IMPORT_MAX_BYTES, with nothing left behind."""
+    suffix = Path(filename).suffix.lower()[:8]
+    target = spool_dir(settings) / f"{uuid.uuid4().hex}{suffix}"
+    try:
+        stream_to(source, target, limit=settings.import_max_bytes)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def start_import(
+    *,
+    session: Session,
+    caller: Caller,
+    organization_id: int,
+    path: Path,
+    filename: str,
+    basis: ConsentBasis,
+    mapping: Mapping[str, str] | None,
+    dry_run: bool,
+    now: datetime,
+) -> ContactImport:
+    """Record an import of a spooled file for one of the caller's organizations; a refused
+    one removes the file (the caller commits, then runs the import)."""
+    caller.require_change()
+    if not caller.can_see(organization_id):
+        raise NotFound()
+    try:
+        return create_import(
+            session=session,
+            organization_id=organization_id,
+            filename=filename,
+            stored_path=path,
+            basis=basis,
+            mapping=mapping,
+            dry_run=dry_run,
+            now=now,
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def list_imports(
+    *, session: Session, caller: Caller, organization_id: int | None, limit: int = 200
+) -> list[ContactImport]:
+    """Imports, newest first: one organization's (the caller's own for a partner), or for an
+    admin naming none, every one."""
+    query = select(ContactImport).order_by(col(ContactImport.id).desc()).limit(limit)
+    if organization_id is not None or not caller.is_admin:
+        wanted = organization_id if organization_id is not None else caller.organization_id
+        if not caller.can_see(wanted):
+            raise NotFound()
+        query = query.where(ContactImport.organization_id == wanted)
+    return list(session.exec(query).all())
+
+
+def visible_import(*, session: Session, caller: Caller, import_id: int) -> ContactImport:
+    """An import the caller may see; NotFound otherwise (another's looks missing)."""
+    imp = session.get(ContactImport, import_id)
+    if imp is None or not caller.can_see(imp.organization_id):
+        raise NotFound()
+    return imp

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.errors import Invalid
 from flows.text import normalize
 from messages.catalog import Catalogs
 
@@ -87,7 +88,7 @@ _SPLIT = re.compile(r"[/,;&+|]|\band\b|\by\b")
 _LOCALE = re.compile(r"([a-z]{2,3})(?:[ _-][a-z0-9]{2,8})*")
 
 
-class LanguageProblem(ValueError):
+class LanguageProblem(Invalid):
     """A language name that is not one of ours; the message says why."""
 
 

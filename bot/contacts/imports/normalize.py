@@ -20,6 +20,7 @@ from functools import lru_cache
 from bot.contacts.imports.columns import IMPORTED, TAGS, Columns
 from bot.contacts.imports.languages import LanguageNames, LanguageProblem
 from bot.contacts.imports.phone_cells import PhoneNormalizer, PhoneProblem
+from bot.errors import Invalid
 from bot.sending.sends import tags_value
 
 Values = tuple[str | datetime | None, ...]  # in IMPORTED order
@@ -64,7 +65,7 @@ class Problem:
     rejected: bool
 
 
-class ValueProblem(ValueError):
+class ValueProblem(Invalid):
     """An optional value left out; the message says why."""
 
 

@@ -18,6 +18,8 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, ValidationResult
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
+from bot.errors import Invalid
+
 NANP_REGIONS: tuple[str, ...] = tuple(COUNTRY_CODE_TO_REGION_CODE[1])
 _NANP_WRITTEN = re.compile(
     r"\s*(?:\+\s*1|1)?[\s.\-]*\(?\s*([2-9]\d\d)\s*\)?[\s.\-]*(\d{3})[\s.\-]*(\d{4})\s*"
@@ -55,7 +57,7 @@ _LENGTH_REASONS = {
 }
 
 
-class PhoneProblem(ValueError):
+class PhoneProblem(Invalid):
     """A value that is not a phone number we can text; the message says why."""
 
 

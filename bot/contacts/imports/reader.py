@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from bot.errors import Invalid, TooLarge
+
 CHUNK = 1 << 20
 SAMPLE = 64 * 1024
 DELIMITERS = ",;\t|"
@@ -28,7 +30,7 @@ _BOMS = (
 )
 
 
-class FileProblem(ValueError):
+class FileProblem(Invalid):
     """A file that cannot be read as a table; the message says what to do."""
 
 
@@ -201,6 +203,6 @@ def stream_to(source: IO[bytes], target: Path, *, limit: int) -> int:
         while chunk := source.read(CHUNK):
             written += len(chunk)
             if written > limit:
-                raise FileProblem(f"the file is larger than the {_size(limit)} allowed")
+                raise TooLarge(f"the file is larger than the {_size(limit)} allowed")
             out.write(chunk)
     return written

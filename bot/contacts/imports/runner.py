@@ -28,6 +28,7 @@ from bot.contacts.imports.languages import LanguageNames
 from bot.contacts.imports.normalize import RowNormalizer, consent_datetime
 from bot.contacts.imports.reader import FileProblem, open_table
 from bot.db import is_sqlite
+from bot.errors import Conflict
 from bot.models import ContactImport
 from bot.tables import IMPORT_ERRORS as ERRORS
 from bot.tables import IMPORTS
@@ -49,7 +50,7 @@ Progress = Callable[[int, int], None]
 T = TypeVar("T")
 
 
-class ImportBusy(RuntimeError):
+class ImportBusy(Conflict):
     """The import is finished, or another process is running it."""
 
 
@@ -283,3 +284,21 @@ def run_import(
         watch.seconds["total"],
     )
     return done
+
+
+def run_detached(engine: Engine, import_id: int, options: ImportOptions, path: Path) -> None:
+    """Run an import after the response that started it; an interrupted one keeps its file
+    to be resumed (`turnout contacts resume ID`), a finished one removes it."""
+    try:
+        run_import(engine=engine, import_id=import_id, options=options)
+    except Exception as exc:
+        # Only the kind at ERROR: database errors quote the rows (phones) they failed on.
+        log.error(
+            "import %d interrupted (%s); resume it with `turnout contacts resume %d`",
+            import_id,
+            type(exc).__name__,
+            import_id,
+        )
+        log.debug("import %d interrupted", import_id, exc_info=True)
+        return
+    path.unlink(missing_ok=True)

@@ -1,10 +1,10 @@
-"""`turnout org ...` and `turnout contacts ...`: partner organizations, their API keys, and
-contact imports from the command line (the same services as the admin API)."""
+"""`turnout contacts ...`: partners' contact lists, imported with a progress bar and a report of
+the rows to fix (`bot.contacts.imports`)."""
 
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +15,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.cli.main import app, console
+from bot.cli.common import console, engine, fail
 from bot.clock import utcnow
 from bot.contacts.imports.intake import (
     ImportRefused,
@@ -27,25 +27,20 @@ from bot.contacts.imports.intake import (
 from bot.contacts.imports.languages import LanguageNames
 from bot.contacts.imports.runner import ImportBusy, ImportOptions, run_import
 from bot.contacts.imports.spreadsheet import csv_chunks
-from bot.contacts.organizations import (
-    PartnerError,
-    create_key,
-    create_organization,
-    find_organization,
-    list_keys,
-    list_organizations,
-    revoke_key,
-)
-from bot.db import make_engine, session_scope
-from bot.migrate import upgrade
+from bot.contacts.organizations import find_organization
+from bot.db import session_scope
 from bot.models import ContactImport
 from bot.settings import get_settings
 from messages.catalog import Catalogs
 
-org_app = typer.Typer(help="Partner organizations and their API keys.", no_args_is_help=True)
-contacts_app = typer.Typer(help="Partners' contact lists.", no_args_is_help=True)
-app.add_typer(org_app, name="org")
-app.add_typer(contacts_app, name="contacts")
+app = typer.Typer(help="Partners' contact lists.", no_args_is_help=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    """A refusal: these commands exit 1 when they cannot do what was asked."""
+    return fail(message, code)
+
+
 COUNTS = (
     ("rows", "rows with anything in them"),
     ("new_contacts", "phones the coalition did not know"),
@@ -59,97 +54,6 @@ COUNTS = (
 )
 
 
-def _engine() -> Engine:
-    engine = make_engine(get_settings().database_url)
-    upgrade(engine)
-    return engine
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]{message}[/red]")
-    return typer.Exit(code)
-
-
-@org_app.command("create")
-def org_create(
-    name: str = typer.Argument(..., help="The organization's name."),
-    admin: bool = typer.Option(False, "--admin", help="A coalition admin: sees everything."),
-    slug: str | None = typer.Option(None, help="Short name in URLs; from NAME by default."),
-) -> None:
-    """Create an organization and print its API key (shown this once)."""
-    with session_scope(_engine()) as session:
-        try:
-            org, key = create_organization(
-                session=session, name=name, slug=slug, is_admin=admin, now=utcnow()
-            )
-        except PartnerError as exc:
-            raise _fail(str(exc)) from None
-        kind = "coalition admin" if admin else "partner"
-        console.print(f"Created {kind} organization [bold]{org.slug}[/bold] ({org.name}).")
-        console.print("Its API key, shown only this once (store it now):")
-    print(key.secret)
-
-
-@org_app.command("list")
-def org_list() -> None:
-    """Every organization."""
-    with Session(_engine()) as session:
-        table = Table("slug", "name", "admin", "created")
-        for org in list_organizations(session=session):
-            table.add_row(org.slug, org.name, "yes" if org.is_admin else "", _day(org.created_at))
-    Console().print(table)
-
-
-@org_app.command("keys")
-def org_keys(slug: str = typer.Argument(..., help="The organization's slug.")) -> None:
-    """An organization's API keys (never the keys themselves)."""
-    with Session(_engine()) as session:
-        org = find_organization(session=session, slug=slug)
-        if org is None or org.id is None:
-            raise _fail(f"no organization {slug!r}")
-        table = Table("id", "key starts", "created", "last used", "revoked")
-        for key in list_keys(session=session, organization_id=org.id):
-            table.add_row(
-                str(key.id),
-                f"{key.prefix}…",
-                _day(key.created_at),
-                _day(key.last_used_at),
-                _day(key.revoked_at),
-            )
-    Console().print(table)
-
-
-@org_app.command("new-key")
-def org_new_key(slug: str = typer.Argument(..., help="The organization's slug.")) -> None:
-    """Another API key for an organization, printed once (rotate: new key, then revoke)."""
-    with session_scope(_engine()) as session:
-        org = find_organization(session=session, slug=slug)
-        if org is None:
-            raise _fail(f"no organization {slug!r}")
-        made = create_key(session=session, organization=org, now=utcnow())
-        console.print(f"New key {made.row.id} for [bold]{slug}[/bold], shown only this once:")
-    print(made.secret)
-
-
-@org_app.command("revoke")
-def org_revoke(
-    key_id: int = typer.Argument(..., help="The key's id (`turnout org keys`)."),
-) -> None:
-    """Revoke an API key: requests with it are refused from now on."""
-    from bot.models import ApiKey
-
-    with session_scope(_engine()) as session:
-        key = session.get(ApiKey, key_id)
-        if key is None:
-            raise _fail(f"no API key {key_id}")
-        revoke_key(session=session, key=key, now=utcnow())
-        console.print(f"Key {key_id} ({key.prefix}…) is revoked.")
-
-
-def _day(when: datetime | None) -> str:
-    return when.strftime("%Y-%m-%d %H:%M") if when else ""
-
-
 def _options() -> ImportOptions:
     settings = get_settings()
     return ImportOptions(
@@ -159,7 +63,7 @@ def _options() -> ImportOptions:
     )
 
 
-def _run(engine: Engine, import_id: int, options: ImportOptions, force: bool) -> ContactImport:
+def _run(db: Engine, import_id: int, options: ImportOptions, force: bool) -> ContactImport:
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -174,13 +78,13 @@ def _run(engine: Engine, import_id: int, options: ImportOptions, force: bool) ->
 
         try:
             return run_import(
-                engine=engine, import_id=import_id, options=options, progress=report, force=force
+                engine=db, import_id=import_id, options=options, progress=report, force=force
             )
         except ImportBusy as exc:
             raise _fail(str(exc)) from None
 
 
-def _summary(engine: Engine, imp: ContactImport) -> None:
+def _summary(db: Engine, imp: ContactImport) -> None:
     title = f"Import {imp.id} of {imp.filename}: {imp.status}" + (
         " (dry run: nothing was changed)" if imp.dry_run else ""
     )
@@ -192,7 +96,7 @@ def _summary(engine: Engine, imp: ContactImport) -> None:
     if imp.error:
         out.print(f"[red]{imp.error}[/red]")
     assert imp.id is not None
-    with Session(engine) as session:
+    with Session(db) as session:
         problems = Table("row", "column", "value", "problem", title="Problems (first 20)")
         shown = 0
         for e in error_rows(session, imp.id, chunk=20):
@@ -205,7 +109,7 @@ def _summary(engine: Engine, imp: ContactImport) -> None:
         out.print(f"Every problem: turnout contacts errors {imp.id} > errors.csv")
 
 
-@contacts_app.command("import")
+@app.command("import")
 def contacts_import(
     file: Annotated[Path, typer.Argument(help="CSV or XLSX file.", exists=True, dir_okay=False)],
     org: str = typer.Option(..., "--org", help="The organization whose list this is (slug)."),
@@ -228,7 +132,7 @@ def contacts_import(
         day = date.fromisoformat(consent_date) if consent_date else None
     except ValueError:
         raise _fail("--consent-date: write it as YYYY-MM-DD", 2) from None
-    engine, options = _engine(), _options()
+    db, options = engine(), _options()
     try:
         found = consent_basis(
             description=basis,
@@ -238,7 +142,7 @@ def contacts_import(
             languages=options.languages,
             today=date.today(),
         )
-        with session_scope(engine) as session:
+        with session_scope(db) as session:
             owner = find_organization(session=session, slug=org)
             if owner is None or owner.id is None:
                 raise _fail(f"no organization {org!r} (see `turnout org list`)", 2)
@@ -255,30 +159,30 @@ def contacts_import(
     except ImportRefused as exc:
         raise _fail(f"Import refused: {exc}", 2) from None
     assert imp.id is not None
-    done = _run(engine, imp.id, options, force=False)
-    _summary(engine, done)
+    done = _run(db, imp.id, options, force=False)
+    _summary(db, done)
     if done.status != "done":
         raise typer.Exit(1)
 
 
-@contacts_app.command("resume")
+@app.command("resume")
 def contacts_resume(
     import_id: int = typer.Argument(..., help="The import's id."),
     force: bool = typer.Option(False, "--force", help="Even if it looks busy elsewhere."),
 ) -> None:
     """Continue an interrupted import from where it stopped (its file must be unchanged)."""
-    engine = _engine()
-    done = _run(engine, import_id, _options(), force=force)
-    _summary(engine, done)
+    db = engine()
+    done = _run(db, import_id, _options(), force=force)
+    _summary(db, done)
     if done.status != "done":
         raise typer.Exit(1)
 
 
-@contacts_app.command("errors")
+@app.command("errors")
 def contacts_errors(import_id: int = typer.Argument(..., help="The import's id.")) -> None:
     """Every problem of an import as CSV on standard output: row, column, value, problem."""
-    engine = _engine()
-    with Session(engine) as session:
+    db = engine()
+    with Session(db) as session:
         cells = (
             (
                 e.row_number,
