@@ -65,7 +65,7 @@ from bot.migrate import upgrade
 from bot.sending import outbox, sends
 from bot.sending.senders import Outgoing, Sender, SendResult
 from bot.settings import Settings
-from bot.twilio.sender import TwilioSender
+from bot.twilio.client import TwilioSender
 from scheduler.process import Sending
 
 ROOT = Path(__file__).parent.parent

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flows.lexicon import Lexicon, as_number
-from flows.model import FlowSet, Node, Route
+from flows.model import EffectKind, FlowSet, Node, Route
 
 MAX_HOPS = 50
 
@@ -66,9 +66,9 @@ class Reply:
 
 @dataclass(frozen=True)
 class Effect:
-    """Something the host must do: a consent change, a language, a handoff."""
+    """Something the host must do: a consent change, a language, a handoff, a lookup."""
 
-    kind: str  # opt_out, opt_in, help, set_language, reminders_..., handoff, lookup
+    kind: EffectKind
     value: str | None = None  # the language for set_language, the lookup's name
     source: str = "keyword"  # keyword, menu, detected ...
     data: dict[str, Any] | None = None  # for a lookup: the message and what the flow saved
@@ -119,16 +119,18 @@ class _Run:
 
     def do(self, names: tuple[str, ...], chosen: str | None = None) -> None:
         for name in names:
-            if name == "set_language":
+            kind = EffectKind(name)
+            if kind is EffectKind.SET_LANGUAGE:
                 self.set_language(chosen, "menu")
             else:
-                self.effects.append(Effect(name))
-                if name in ("reminders_opt_in", "reminders_opt_out"):
-                    self.contact = replace(self.contact, reminders=name == "reminders_opt_in")
+                self.effects.append(Effect(kind))
+                if kind in (EffectKind.REMINDERS_OPT_IN, EffectKind.REMINDERS_OPT_OUT):
+                    reminders = kind is EffectKind.REMINDERS_OPT_IN
+                    self.contact = replace(self.contact, reminders=reminders)
 
     def set_language(self, code: str | None, source: str) -> None:
         if code:
-            self.effects.append(Effect("set_language", code, source))
+            self.effects.append(Effect(EffectKind.SET_LANGUAGE, code, source))
             self.contact = replace(self.contact, language=code)
 
     def branch_matches(self, route: Route) -> bool:
@@ -177,7 +179,7 @@ class _Run:
             self.do(node.do)
             if node.lookup:
                 data = {**self.vars, "text": self.event.text}
-                self.effects.append(Effect("lookup", node.lookup, data=data))
+                self.effects.append(Effect(EffectKind.LOOKUP, node.lookup, data=data))
                 self.awaiting = node.lookup
                 return ref
             if node.goto:
@@ -268,16 +270,16 @@ def step(
 
     if contact.opted_out:
         if keyword == "start":
-            run.effects.append(Effect("opt_in"))
+            run.effects.append(Effect(EffectKind.OPT_IN))
             run.say(("consent.started",))
             return Result(None, run.replies, run.effects)  # the next message is greeted anew
         if keyword == "help":
-            run.effects.append(Effect("help"))
+            run.effects.append(Effect(EffectKind.HELP))
             run.say(("help.info",))
         return Result(state, run.replies, run.effects)
 
     if keyword == "stop":
-        run.effects.append(Effect("opt_out"))
+        run.effects.append(Effect(EffectKind.OPT_OUT))
         run.say(("consent.stopped",))
         return Result(None, run.replies, run.effects)
 
@@ -290,11 +292,11 @@ def step(
         return Result(run.state(waiting, now) if waiting else state, run.replies, run.effects)
 
     if keyword == "start":
-        run.effects.append(Effect("opt_in"))
+        run.effects.append(Effect(EffectKind.OPT_IN))
         run.say(("consent.started",))
         return Result(run.state(waiting or run.enter(flows.menu), now), run.replies, run.effects)
     if keyword == "help":
-        run.effects.append(Effect("help"))
+        run.effects.append(Effect(EffectKind.HELP))
         run.say(("help.info",))
         return Result(run.state(waiting, now) if waiting else state, run.replies, run.effects)
     if keyword == "menu":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,30 @@ TESTS_WITH_ARG = frozenset({"choice", "intent", "outcome"})
 # Lookups the host answers (bot.conversation.lookups): the engine asks, the host queries, the
 # engine goes on.
 LOOKUPS = frozenset({"polling_place", "registration"})
-EFFECTS = frozenset({"set_language", "reminders_opt_in", "reminders_opt_out", "handoff"})
+
+
+class EffectKind(StrEnum):
+    """What the host must do; it handles every kind (`bot.conversation.consent`)."""
+
+    OPT_OUT = "opt_out"  # STOP and its family: nothing more but HELP and START answers
+    OPT_IN = "opt_in"  # START, UNSTOP: messages again
+    HELP = "help"  # recorded in the consent log
+    SET_LANGUAGE = "set_language"  # value: the language code
+    REMINDERS_OPT_IN = "reminders_opt_in"  # an explicit YES to election reminders
+    REMINDERS_OPT_OUT = "reminders_opt_out"
+    HANDOFF = "handoff"  # a request for a person
+    LOOKUP = "lookup"  # value: the lookup's name; data: the message and what the flow saved
+
+
+# Effects a flow file may ask for with `do:` (the others come from keywords and lookups).
+EFFECTS = frozenset(
+    {
+        EffectKind.SET_LANGUAGE,
+        EffectKind.REMINDERS_OPT_IN,
+        EffectKind.REMINDERS_OPT_OUT,
+        EffectKind.HANDOFF,
+    }
+)
 
 
 class FlowError(ValueError):

@@ -11,14 +11,17 @@ import time
 import typer
 import uvicorn
 from apscheduler.schedulers.base import BaseScheduler
+from rich.console import Console
 from sqlalchemy import Engine
 
 from bot.app import create_app
-from bot.cli.common import configure_logging, console
 from bot.db import is_sqlite, make_engine
+from bot.logs import configure_logging
 from bot.migrate import upgrade
 from bot.settings import get_settings
 from scheduler.process import Sending, build_scheduler
+
+console = Console(stderr=True)
 
 
 def serve(

@@ -35,7 +35,7 @@ from bot.sending.render import Renderer
 from bot.sending.senders import ConsoleSender, Sender
 from bot.settings import Settings
 from bot.tables import OUTBOX, SENDS
-from bot.twilio.sender import TwilioSender
+from bot.twilio.client import TwilioSender
 from messages.catalog import Catalogs
 from scheduler.dispatcher import Dispatcher, Stats
 from scheduler.jobs import expire_conversations

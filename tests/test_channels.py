@@ -11,7 +11,7 @@ import pytest
 
 from bot.sending.senders import ConsoleSender, Outgoing, SendResult
 from bot.settings import Settings
-from bot.twilio.sender import TwilioSender
+from bot.twilio.client import TwilioSender
 from tests.twilio_double import TwilioDouble
 
 SID, TOKEN = "AC" + "1" * 32, "channel-test-token"

@@ -17,8 +17,8 @@ from sqlalchemy import Engine, select, update
 from twilio.request_validator import RequestValidator
 
 from bot import tables
-from bot.errors import Conflict
 from bot.clock import utcnow
+from bot.errors import Conflict
 from bot.models import ConsentEvent
 from bot.sending import sends
 from bot.sending.plans import edit_reminder, ensure_plans, reminders_of

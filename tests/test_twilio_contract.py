@@ -40,7 +40,7 @@ import pytest
 
 from bot.sending.senders import Outgoing, SendResult
 from bot.settings import Settings
-from bot.twilio.sender import TwilioSender
+from bot.twilio.client import TwilioSender
 
 ROOT = Path(__file__).parents[1]
 SPEC = Path(__file__).parents[1].parent / "shared" / "twilio" / "twilio_api_v2010.json"

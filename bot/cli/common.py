@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
@@ -23,14 +22,6 @@ from bot.settings import Settings, get_settings
 
 console = Console(stderr=True)
 REFUSED = 2  # exit code of a command refused for its input or the state of things
-
-
-def configure_logging(level: str = "INFO") -> None:
-    """Log to stderr; phone numbers are masked by the code that logs them."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # APScheduler logs every run of every job at INFO: the dispatcher's runs every second.
-    # Our jobs log what they did; the scheduler's own warnings (missed runs) still show.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def fail(message: str, code: int = REFUSED) -> typer.Exit:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import assert_never
 
 from sqlalchemy import Connection, select, update
 
@@ -16,8 +17,17 @@ from bot.conversation.store import ContactState, contact_update
 from bot.tables import CONSENT, CONTACTS, HANDOFFS
 from bot.twilio.codes import UNSUBSCRIBED
 from flows.engine import Effect
+from flows.model import EffectKind
 
-CONSENT_KINDS = frozenset({"opt_out", "opt_in", "help", "reminders_opt_in", "reminders_opt_out"})
+CONSENT_KINDS = frozenset(
+    {
+        EffectKind.OPT_OUT,
+        EffectKind.OPT_IN,
+        EffectKind.HELP,
+        EffectKind.REMINDERS_OPT_IN,
+        EffectKind.REMINDERS_OPT_OUT,
+    }
+)
 
 
 def record_consent(
@@ -57,21 +67,30 @@ def opt_out(
 def apply_effects(
     contact: ContactState, effects: Iterable[Effect], channel: str, text: str, now: datetime
 ) -> None:
-    """Carry out what the engine asked for, on the contact and in the consent log."""
+    """Carry out what the engine asked for, on the contact and in the consent log. Every kind
+    is handled here (the lookups before: `bot.conversation.service`)."""
     for effect in effects:
         source = "twilio_advanced_opt_out" if effect.source == "twilio" else effect.source
-        if effect.kind == "opt_out":
-            opt_out(contact, channel=channel, source=source, text=text, now=now)
-            continue
-        if effect.kind == "opt_in":
-            contact.set(opted_out=False, opted_out_at=None)
-        elif effect.kind in ("reminders_opt_in", "reminders_opt_out"):
-            contact.set(reminders=effect.kind == "reminders_opt_in")
-            source = "conversation"
-        elif effect.kind == "set_language" and effect.value:
-            contact.set(language=effect.value, language_source=effect.source)
-        elif effect.kind == "handoff":
-            contact.handoff = True
+        match effect.kind:
+            case EffectKind.OPT_OUT:
+                opt_out(contact, channel=channel, source=source, text=text, now=now)
+                continue
+            case EffectKind.OPT_IN:
+                contact.set(opted_out=False, opted_out_at=None)
+            case EffectKind.HELP:
+                pass
+            case EffectKind.REMINDERS_OPT_IN | EffectKind.REMINDERS_OPT_OUT:
+                contact.set(reminders=effect.kind is EffectKind.REMINDERS_OPT_IN)
+                source = "conversation"
+            case EffectKind.SET_LANGUAGE:
+                if effect.value:
+                    contact.set(language=effect.value, language_source=effect.source)
+            case EffectKind.HANDOFF:
+                contact.handoff = True
+            case EffectKind.LOOKUP:
+                pass  # answered by the conversation before the effects are applied
+            case unreachable:
+                assert_never(unreachable)
         if effect.kind in CONSENT_KINDS:
             record_consent(
                 contact, kind=effect.kind, channel=channel, source=source, text=text, now=now

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
-from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import metrics
 from bot.conversation import lookups
@@ -24,13 +23,18 @@ from bot.conversation.store import ContactState, begin_inbound, write_back
 from bot.phones import Address, mask
 from bot.runtime import Runtime
 from bot.tables import INBOUND
+from bot.twilio.twiml import EMPTY_TWIML, twiml_for
 from flows.engine import ContactView, Effect, Event, Result, step
+from flows.model import EffectKind
 
 log = logging.getLogger(__name__)
 
 # Twilio's Advanced Opt-Out already answered these keywords; we record them and stay quiet.
-ADVANCED_OPT_OUT = {"STOP": "opt_out", "START": "opt_in", "HELP": "help"}
-EMPTY_TWIML = str(MessagingResponse())
+ADVANCED_OPT_OUT = {
+    "STOP": EffectKind.OPT_OUT,
+    "START": EffectKind.OPT_IN,
+    "HELP": EffectKind.HELP,
+}
 MAX_LOOKUPS = 3  # a flow may ask, get an answer, and ask again (name, then date of birth)
 
 
@@ -47,8 +51,8 @@ class Inbound:
 
 
 @dataclass(frozen=True)
-class Reply:
-    """A reply as sent: its catalog key and text."""
+class Rendered:
+    """A reply as sent: its catalog key and its text in the contact's language."""
 
     key: str
     text: str
@@ -59,7 +63,7 @@ class Handled:
     """What the webhook answers with: the TwiML, and the replies when first processed."""
 
     twiml: str
-    replies: list[Reply]
+    replies: list[Rendered]
     duplicate: bool = False
 
 
@@ -73,7 +77,8 @@ def _run_engine(
 ) -> Result:
     kind = ADVANCED_OPT_OUT.get((msg.opt_out_type or "").upper())
     if kind:
-        return Result(None if kind == "opt_out" else state, [], [Effect(kind, source="twilio")])
+        kept = None if kind is EffectKind.OPT_OUT else state
+        return Result(kept, [], [Effect(kind, source="twilio")])
     detected = None
     if contact.language is None and msg.body.strip():
         detected = rt.identifier.detect(msg.body).language
@@ -81,11 +86,14 @@ def _run_engine(
     event = Event(text=msg.body, media_count=msg.num_media, detected_language=detected)
     result = step(rt.flows, rt.lexicon, state, event, view, now, rt.idle)
     for _ in range(MAX_LOOKUPS):
-        request = next((e for e in result.effects if e.kind == "lookup"), None)
+        request = next((e for e in result.effects if e.kind is EffectKind.LOOKUP), None)
         if request is None:
             break
         language = (
-            next((e.value for e in result.effects if e.kind == "set_language"), view.language)
+            next(
+                (e.value for e in result.effects if e.kind is EffectKind.SET_LANGUAGE),
+                view.language,
+            )
             or rt.settings.default_language
         )
         found = lookups.answer(rt, conn, request, contact_id=contact.id, language=language, now=now)
@@ -122,18 +130,6 @@ def _reply_rows(
         }
         for r in result.replies
     ]
-
-
-def twiml_for(texts: list[str], status_url: str | None, inbound_id: int) -> str:
-    """TwiML with one <Message> per reply; Twilio posts the status of the n-th reply to
-    `status_url?i=<inbound id>&n=<n>`, which finds its outbound row."""
-    response = MessagingResponse()
-    for position, text in enumerate(texts):
-        if status_url:
-            response.message(text, action=f"{status_url}?i={inbound_id}&n={position}")
-        else:
-            response.message(text)
-    return str(response)
 
 
 def _duplicate(conn: Connection, msg: Inbound) -> Handled:
@@ -180,4 +176,4 @@ def handle_inbound(
         ",".join(e.kind for e in result.effects) or "-",
     )
     log.debug("inbound body from %s: %r", mask(msg.sender.phone), msg.body)
-    return Handled(twiml=twiml, replies=[Reply(row["message_key"], row["body"]) for row in rows])
+    return Handled(twiml=twiml, replies=[Rendered(row["message_key"], row["body"]) for row in rows])

@@ -20,7 +20,9 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
@@ -31,6 +33,7 @@ from bot.sending.render import Renderer
 from bot.sending.senders import IN_DOUBT, NOT_SENT, SKIPPED, Outgoing, SendResult
 from bot.sending.sends import IN_FLIGHT, WAITING
 from bot.settings import Settings
+from bot.statuses import SendKind, SkipReason
 from bot.tables import CONTACTS, OUTBOX, SENDS
 from bot.twilio.codes import (
     OUTBOX_RANK,
@@ -41,6 +44,7 @@ from bot.twilio.codes import (
 )
 
 # Statuses a row takes once it has reached Twilio (counted by the frequency cap).
+UTC = ZoneInfo("UTC")
 REACHED = ("sending", "sent", "delivered", "undelivered", "review")
 BACKOFF_CAP = 300.0  # seconds
 # A row handed back: no dispatcher holds it, and it is not at Twilio.
@@ -182,68 +186,35 @@ def prepare(
         send = sends.get(row.send_id)
         if send is None:
             send = sends[row.send_id] = conn.execute(select(SENDS).where(s.id == row.send_id)).one()
-        skip: str | None = None
-        if row.send_status == "cancelled":
-            skip = "cancelled"
-        elif row.contact_id in opted:
-            skip = "opted_out"
-        elif row.expires_at is not None and now >= row.expires_at:
-            skip = "expired"
-        if skip:
-            skips.append({"b_i": row.id, "b_reason": skip})
-            continue
-        if row.kind != "test":
-            election = renderer.election(conn, send.election_date) if send.election_date else None
-            tz = rules.contact_zone(
-                contact_zone_name=row.timezone,
-                zip_code=row.zip,
-                phone=row.phone,
-                election_zone_name=election.timezone if election else None,
-                default_zone_name=settings.timezone,
-                now=now,
-            )
-            opening = rules.next_allowed(now, tz, start, end)
-            if opening is not None:
-                if row.expires_at is not None and opening >= row.expires_at:
-                    skips.append({"b_i": row.id, "b_reason": "expired"})
-                else:
-                    defers.append({"b_i": row.id, "b_at": opening})
-                continue
-        if row.kind == "blast" and sent_today[row.contact_id] >= settings.blasts_per_day:
-            skips.append({"b_i": row.id, "b_reason": "frequency_cap"})
-            continue
-        route = rules.route(
-            sms_last_inbound=row.sms_last_inbound_at,
-            whatsapp_last_inbound=row.whatsapp_last_inbound_at,
-            has_sms_consent=bool(row.listed) or row.kind == "test",
-            template=(row.templates or {}).get(row.language),
-            available=available,
+        candidate = _candidate(conn, row, send, renderer, settings, opted, sent_today, now)
+        decision = rules.decide(
+            candidate,
             now=now,
-            sms_only=row.reason == "whatsapp_window",
+            allowed=(start, end),
+            blasts_per_day=settings.blasts_per_day,
+            available=available,
+            text=partial(renderer.body, conn, send, row.language, row.polling_place_ref),
         )
-        if route.channel is None:
-            skips.append({"b_i": row.id, "b_reason": route.skip})
+        if isinstance(decision, rules.Skip):
+            skips.append({"b_i": row.id, "b_reason": decision.reason})
             continue
-        body = (
-            None
-            if route.content_sid
-            else renderer.body(conn, send, row.language, row.polling_place_ref)
-        )
-        if body is None and route.content_sid is None:
-            skips.append({"b_i": row.id, "b_reason": "no_text"})
+        if isinstance(decision, rules.Defer):
+            defers.append({"b_i": row.id, "b_at": decision.until})
             continue
-        if row.kind == "blast":
+        if row.kind == SendKind.BLAST:
             sent_today[row.contact_id] += 1
         callback = f"{status_url}?o={row.id}" if status_url else None
-        message = Outgoing(row.phone, route.channel, body, route.content_sid, None, callback)
+        message = Outgoing(
+            row.phone, decision.channel, decision.body, decision.content_sid, None, callback
+        )
         jobs.append(Job(int(row.id), message, int(row.send_id), int(row.contact_id)))
         sending.append(
             {
                 "b_i": row.id,
-                "b_channel": route.channel,
+                "b_channel": decision.channel,
                 "b_to": row.phone,
-                "b_body": body,
-                "b_content": route.content_sid,
+                "b_body": decision.body,
+                "b_content": decision.content_sid,
             }
         )
     _write(conn, skips, {"status": "skipped", "reason": bindparam("b_reason")} | RELEASED, now)
@@ -264,6 +235,44 @@ def prepare(
         now,
     )
     return Prepared(jobs, Counter(str(x["b_reason"]) for x in skips), len(defers))
+
+
+def _candidate(
+    conn: Connection,
+    row: Any,
+    send: Any,
+    renderer: Renderer,
+    settings: Settings,
+    opted: set[int],
+    sent_today: Counter[int],
+    now: dt.datetime,
+) -> rules.Candidate:
+    """What the rules need to know of one claimed row."""
+    kind = SendKind(row.kind)
+    zone = UTC  # tests ignore quiet hours
+    if kind != SendKind.TEST:
+        election = renderer.election(conn, send.election_date) if send.election_date else None
+        zone = rules.contact_zone(
+            contact_zone_name=row.timezone,
+            zip_code=row.zip,
+            phone=row.phone,
+            election_zone_name=election.timezone if election else None,
+            default_zone_name=settings.timezone,
+            now=now,
+        )
+    return rules.Candidate(
+        kind=kind,
+        send_status=row.send_status,
+        expires_at=row.expires_at,
+        opted_out=row.contact_id in opted,
+        zone=zone,
+        blasts_today=sent_today[row.contact_id],
+        listed=bool(row.listed),
+        sms_last_inbound=row.sms_last_inbound_at,
+        whatsapp_last_inbound=row.whatsapp_last_inbound_at,
+        template=(row.templates or {}).get(row.language),
+        sms_only=row.reason == SkipReason.WHATSAPP_WINDOW,
+    )
 
 
 def _write(

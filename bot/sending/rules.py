@@ -4,6 +4,7 @@ arguments (and of two offline tables: ZIP codes and phone-number prefixes)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -14,6 +15,7 @@ import zipcodes
 from phonenumbers import timezone as phone_timezones
 
 from bot.clock import zone
+from bot.statuses import SendKind, SendStatus, SkipReason
 
 # WhatsApp lets a business send free text within 24 hours of the user's last message; we stop
 # five minutes short so that a message claimed just inside the window is not sent just after.
@@ -162,3 +164,91 @@ def route(
             return Route("whatsapp", content_sid=template)
         return Route("sms") if sms_ok else Route(None, skip="whatsapp_window")
     return Route("sms") if sms_ok else Route(None, skip="no_channel")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One claimed outbox row, as the rules see it: its send, its recipient, what they got."""
+
+    kind: SendKind
+    send_status: str
+    expires_at: datetime | None
+    opted_out: bool
+    zone: ZoneInfo  # the recipient's (see `contact_zone`)
+    blasts_today: int  # blasts that reached the recipient in the last 24 hours
+    listed: bool  # on a partner's list: consent to SMS
+    sms_last_inbound: datetime | None
+    whatsapp_last_inbound: datetime | None
+    template: str | None  # the send's WhatsApp template for the recipient's language
+    sms_only: bool = False  # WhatsApp refused it (63016): SMS or nothing
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send now, on this channel, with this text or template."""
+
+    channel: str
+    body: str | None
+    content_sid: str | None = None
+
+
+@dataclass(frozen=True)
+class Defer:
+    """Not now: quiet hours in the recipient's zone; due again at `until` (UTC)."""
+
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Never: the reason is recorded on the row."""
+
+    reason: SkipReason
+
+
+Decision = Send | Defer | Skip
+
+
+def decide(
+    row: Candidate,
+    *,
+    now: datetime,
+    allowed: tuple[time, time],
+    blasts_per_day: int,
+    available: frozenset[str],
+    text: Callable[[], str | None],
+) -> Decision:
+    """The sending rules, in their order: cancelled, opted out, expired, quiet hours (not for
+    tests; a deferral past the expiry is an expiry), the frequency cap (blasts only), the
+    channel, then the text (`text` is called only when everything else allows the message)."""
+    if row.send_status == SendStatus.CANCELLED:
+        return Skip(SkipReason.CANCELLED)
+    if row.opted_out:
+        return Skip(SkipReason.OPTED_OUT)
+    if row.expires_at is not None and now >= row.expires_at:
+        return Skip(SkipReason.EXPIRED)
+    if row.kind != SendKind.TEST:
+        opening = next_allowed(now, row.zone, *allowed)
+        if opening is not None:
+            if row.expires_at is not None and opening >= row.expires_at:
+                return Skip(SkipReason.EXPIRED)
+            return Defer(opening)
+    if row.kind == SendKind.BLAST and row.blasts_today >= blasts_per_day:
+        return Skip(SkipReason.FREQUENCY_CAP)
+    way = route(
+        sms_last_inbound=row.sms_last_inbound,
+        whatsapp_last_inbound=row.whatsapp_last_inbound,
+        has_sms_consent=row.listed or row.kind == SendKind.TEST,
+        template=row.template,
+        available=available,
+        now=now,
+        sms_only=row.sms_only,
+    )
+    if way.channel is None:
+        return Skip(SkipReason(way.skip or SkipReason.NO_CHANNEL))
+    if way.content_sid:
+        return Send(way.channel, None, way.content_sid)
+    body = text()
+    if body is None:
+        return Skip(SkipReason.NO_TEXT)
+    return Send(way.channel, body)

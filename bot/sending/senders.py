@@ -1,6 +1,6 @@
 """Senders: how the dispatcher hands messages out, many at once, and finds one again after a
 crash (`find`), so that a message whose outcome we never heard is reconciled instead of sent
-twice. Twilio's sender is `bot.twilio.sender.TwilioSender`; the console's is here.
+twice. Twilio's sender is `bot.twilio.client.TwilioSender`; the console's is here.
 
     async with TwilioSender.from_settings(settings) as sender:
         result = await sender.send(Outgoing("+14155550100", "sms", "Polls close at 8pm",

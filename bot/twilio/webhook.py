@@ -26,10 +26,9 @@ from bot.phones import AddressError, parse_address
 from bot.runtime import Runtime
 from bot.sending import outbox
 from bot.twilio.status import StatusUpdate, handle_status
+from bot.twilio.twiml import EMPTY_TWIML, MEDIA_TYPE
 
 router = APIRouter(prefix="/twilio", tags=["twilio"])
-TWIML = "application/xml"
-EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 T = TypeVar("T")
 
 
@@ -122,7 +121,7 @@ async def inbound_message(request: Request) -> Response:
 
     twiml = await run_db(request, work)
     metrics.WEBHOOK_LATENCY.labels("messages").observe(time.perf_counter() - started)
-    return Response(content=twiml, media_type=TWIML)
+    return Response(content=twiml, media_type=MEDIA_TYPE)
 
 
 @router.post("/status", summary="Twilio status callbacks")
@@ -163,7 +162,7 @@ async def status_callback(request: Request) -> Response:
 
     await run_db(request, work)
     metrics.WEBHOOK_LATENCY.labels("status").observe(time.perf_counter() - started)
-    return Response(content=EMPTY_TWIML, media_type=TWIML)  # a <Message action> wants TwiML
+    return Response(content=EMPTY_TWIML, media_type=MEDIA_TYPE)  # a <Message action> wants TwiML
 
 
 def _query_int(request: Request, name: str) -> int | None:
