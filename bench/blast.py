@@ -4,7 +4,7 @@ SQLite and PostgreSQL.
     python -m bench.blast [--db sqlite|postgresql|both] [--recipients 100000] [--rounds 1]
                           [--skip-pacing]
 
-The double (`tests.twilio_double`) runs as a process of its own with 100 ms latency and at
+The double (`tests.helpers.twilio_double`) runs as a process of its own with 100 ms latency and at
 most 100 creates in flight (past that it answers 429): its ceiling is 1,000 messages/s. This
 process runs the dispatcher as `turnout scheduler` does (`Sending.start_sends`, then
 `pass_once` on asyncio's loop, 100 workers), and measures per database:
@@ -148,11 +148,12 @@ class Double:
 
 @contextmanager
 def twilio_double() -> Iterator[Double]:
-    """`python -m tests.twilio_double` with the benchmark's latency and limit, no callbacks."""
+    """The Twilio double in its own process, with the benchmark's latency and limit, no
+    callbacks."""
     command = [
         sys.executable,
         "-m",
-        "tests.twilio_double",
+        "tests.helpers.twilio_double",
         "--account-sid",
         ACCOUNT,
         "--auth-token",

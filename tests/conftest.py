@@ -8,7 +8,7 @@ skipped with a note (in CI, where `CI` is set, it fails instead).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,8 @@ from bot.app import create_app
 from bot.db import make_engine
 from bot.migrate import upgrade
 from bot.settings import Settings
+from tests.helpers.webhook import AUTH_TOKEN, Signer
 
-AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 PG_ADMIN_URL = os.environ.get(
     "TURNOUT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -130,9 +130,6 @@ def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
     """The web app on the test's database."""
     with TestClient(create_app(settings, engine)) as c:
         yield c
-
-
-Signer = Callable[..., Any]
 
 
 @pytest.fixture

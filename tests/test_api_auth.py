@@ -16,7 +16,7 @@ from sqlmodel import Session
 from bot.contacts.organizations import revoke_key
 from bot.models import ApiKey
 from bot.sending.drafts import PARTNER_AUDIENCE
-from tests.partner_helpers import bearer, csv_text, finished, make_org, upload
+from tests.helpers.partners import bearer, csv_text, finished, make_org, upload
 
 pytestmark = pytest.mark.db
 UNAUTHENTICATED = {"detail": "missing, invalid or revoked API key"}

@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 
 from bot.clock import utcnow
 from bot.sending.drafts import PARTNER_AUDIENCE
-from bot.sending.sends import start_send, tags_value
-from bot.tables import CONTACTS, MEMBERSHIPS, OUTBOX, SENDS
-from tests.partner_helpers import bearer, make_org
+from bot.sending.sends import start_send
+from bot.tables import CONTACTS, OUTBOX, SENDS
+from tests.helpers.partners import bearer, make_org
+from tests.helpers.sending import add_contact
 
 pytestmark = pytest.mark.db
 HX = "HX" + "0123456789abcdef" * 2
@@ -42,46 +43,6 @@ class World:
     alpha_id: int
     beta_id: int
     contacts: dict[str, int]
-
-
-def add_contact(
-    engine: Engine,
-    phone: str,
-    language: str | None,
-    lists: list[tuple[int, str, list[str]]],
-    *,
-    opted_out: bool = False,
-    reminders: bool = False,
-) -> int:
-    """A contact on some lists: (organization id, ZIP, tags) each."""
-    now = utcnow()
-    with engine.begin() as conn:
-        contact_id = int(
-            conn.execute(
-                insert(CONTACTS)
-                .values(
-                    phone=phone,
-                    language=language,
-                    opted_out=opted_out,
-                    reminders=reminders,
-                    created_at=now,
-                    updated_at=now,
-                )
-                .returning(CONTACTS.c.id)
-            ).scalar_one()
-        )
-        for org_id, zip_code, tags in lists:
-            conn.execute(
-                insert(MEMBERSHIPS).values(
-                    organization_id=org_id,
-                    contact_id=contact_id,
-                    zip=zip_code,
-                    tags=tags_value(tags),
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-    return contact_id
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.partner_helpers import bearer, make_org
+from tests.helpers.partners import bearer, make_org
 
 pytestmark = pytest.mark.db
 GENERAL = {

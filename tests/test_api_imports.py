@@ -18,7 +18,7 @@ from sqlmodel import Session
 from bot.app import create_app
 from bot.models import ConsentEvent, Contact, ContactImport, Membership
 from bot.settings import Settings
-from tests.partner_helpers import bearer, count, csv_text, finished, make_org, upload
+from tests.helpers.partners import bearer, count, csv_text, finished, make_org, upload
 
 pytestmark = pytest.mark.db
 ALPHA_LIST = csv_text(

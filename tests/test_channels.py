@@ -12,7 +12,7 @@ import pytest
 from bot.sending.senders import ConsoleSender, Outgoing, SendResult
 from bot.settings import Settings
 from bot.twilio.client import TwilioSender
-from tests.twilio_double import TwilioDouble
+from tests.helpers.twilio_double import TwilioDouble
 
 SID, TOKEN = "AC" + "1" * 32, "channel-test-token"
 

@@ -17,9 +17,9 @@ from sqlalchemy import Engine, select
 
 from bot import tables
 from bot.sending import sends
-from tests.conftest import AUTH_TOKEN
-from tests.sending_helpers import ACCOUNT, blast, contact, open_hours, organization, outbox_rows
-from tests.twilio_double import TwilioDouble
+from tests.helpers.sending import ACCOUNT, blast, contact, open_hours, organization, outbox_rows
+from tests.helpers.twilio_double import TwilioDouble
+from tests.helpers.webhook import AUTH_TOKEN
 
 pytestmark = pytest.mark.db
 RECIPIENTS = 80

@@ -25,8 +25,7 @@ from bot.sending.plans import edit_reminder, ensure_plans, reminders_of
 from bot.settings import Settings
 from bot.voter.elections import save_election
 from scheduler.process import Sending
-from tests.conftest import AUTH_TOKEN
-from tests.sending_helpers import (
+from tests.helpers.sending import (
     ACCOUNT,
     blast,
     closed_hours,
@@ -39,7 +38,8 @@ from tests.sending_helpers import (
     sending_settings,
     served,
 )
-from tests.twilio_double import TwilioDouble
+from tests.helpers.twilio_double import TwilioDouble
+from tests.helpers.webhook import AUTH_TOKEN
 
 pytestmark = pytest.mark.db
 

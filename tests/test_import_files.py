@@ -16,7 +16,7 @@ from bot.contacts.imports.batches import batches
 from bot.contacts.imports.columns import MappingProblem, resolve
 from bot.contacts.imports.normalize import Problem, RowNormalizer
 from bot.contacts.imports.reader import FileProblem, detect_encoding, open_table
-from tests.partner_helpers import LANGUAGES
+from tests.helpers.partners import LANGUAGES
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 DEFAULT_DAY = datetime(2024, 5, 1, tzinfo=UTC)

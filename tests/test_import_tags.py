@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 from bot.contacts.imports.columns import resolve
 from bot.contacts.imports.normalize import ValueProblem, tags
 from bot.models import Contact, ContactImportError, Membership
-from tests.partner_helpers import assert_adds_up, counts, csv_text, make_org, run_file
+from tests.helpers.partners import assert_adds_up, counts, csv_text, make_org, run_file
 
 pytestmark = pytest.mark.db
 

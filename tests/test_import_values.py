@@ -16,7 +16,7 @@ from bot.contacts.imports.normalize import ValueProblem, email, us_zip
 from bot.contacts.imports.phone_cells import PhoneNormalizer, PhoneProblem, _slow
 from bot.contacts.imports.spreadsheet import csv_chunks, safe_cell
 from bot.contacts.organizations import PartnerError, slugify
-from tests.partner_helpers import LANGUAGES
+from tests.helpers.partners import LANGUAGES
 
 
 def _outcome(convert: object, raw: str) -> str:

@@ -16,8 +16,7 @@ from bot.contacts.imports import merge
 from bot.contacts.imports.intake import ImportRefused, consent_basis
 from bot.contacts.imports.runner import ImportBusy, run_import
 from bot.models import ConsentEvent, Contact, ContactImport, ContactImportError, Membership
-from tests.conftest import Signer
-from tests.partner_helpers import (
+from tests.helpers.partners import (
     BASIS,
     LANGUAGES,
     assert_adds_up,
@@ -29,7 +28,7 @@ from tests.partner_helpers import (
     run_file,
     start,
 )
-from tests.test_webhook import bodies, fields
+from tests.helpers.webhook import Signer, bodies, fields
 
 pytestmark = pytest.mark.db
 HEADER = "cell,first_name,last_name,zip,language,opt_in_date"

@@ -11,8 +11,7 @@ from sqlalchemy import create_engine
 from bot.app import create_app
 from bot.phones import mask
 from bot.settings import Settings
-from tests.conftest import Signer
-from tests.test_webhook import fields
+from tests.helpers.webhook import Signer, fields
 
 pytestmark = pytest.mark.db
 

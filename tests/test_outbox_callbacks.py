@@ -9,8 +9,8 @@ from sqlalchemy import Engine, select, update
 from bot import tables
 from bot.clock import utcnow
 from bot.sending import sends
-from tests.conftest import Signer
-from tests.sending_helpers import blast, contact, organization, outbox_rows
+from tests.helpers.sending import blast, contact, organization, outbox_rows
+from tests.helpers.webhook import Signer
 
 pytestmark = pytest.mark.db
 SID = "SM" + "1" * 32

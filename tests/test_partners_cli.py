@@ -8,8 +8,8 @@ import io
 import sqlite3
 from pathlib import Path
 
-from tests.partner_helpers import csv_text
-from tests.test_cli import turnout
+from tests.helpers.cli import turnout
+from tests.helpers.partners import csv_text
 
 BASIS = "Sign-up sheet at the Lunar New Year festival"
 

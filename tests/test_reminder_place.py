@@ -16,11 +16,10 @@ from bot.sending.plans import edit_reminder, ensure_plans, reminders_of
 from bot.voter.elections import save_election
 from bot.voter.places.importer import import_places
 from scheduler.process import Sending
-from tests.conftest import AUTH_TOKEN, Signer
-from tests.sending_helpers import ACCOUNT, drain, sending_settings
-from tests.test_webhook import bodies, fields
-from tests.twilio_double import TwilioDouble
-from tests.voter_helpers import ALBEMARLE, MARICOPA, NOW
+from tests.helpers.sending import ACCOUNT, drain, sending_settings
+from tests.helpers.twilio_double import TwilioDouble
+from tests.helpers.voter import ALBEMARLE, MARICOPA, NOW
+from tests.helpers.webhook import AUTH_TOKEN, Signer, bodies, fields
 
 pytestmark = pytest.mark.db
 PHONE = "+12135550178"

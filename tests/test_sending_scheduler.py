@@ -17,8 +17,7 @@ from bot.sending import sends
 from scheduler.dispatcher import worker_name
 from scheduler.process import MISFIRE_GRACE, Sending, build_scheduler
 from scheduler.role import Role
-from tests.conftest import AUTH_TOKEN
-from tests.sending_helpers import (
+from tests.helpers.sending import (
     ACCOUNT,
     blast,
     contact,
@@ -27,7 +26,8 @@ from tests.sending_helpers import (
     outbox_rows,
     sending_settings,
 )
-from tests.twilio_double import TwilioDouble
+from tests.helpers.twilio_double import TwilioDouble
+from tests.helpers.webhook import AUTH_TOKEN
 
 pytestmark = pytest.mark.db
 

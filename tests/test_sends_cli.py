@@ -22,9 +22,9 @@ from bot.sending.drafts import PARTNER_AUDIENCE
 from bot.sending.sends import start_send
 from bot.settings import get_settings
 from bot.tables import SENDS
-from tests.partner_helpers import make_org
-from tests.test_api_blasts import add_contact
-from tests.test_cli import turnout
+from tests.helpers.cli import turnout
+from tests.helpers.partners import make_org
+from tests.helpers.sending import add_contact
 
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 Run = Callable[..., Result]

@@ -10,8 +10,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from bot.models import ConsentEvent, Contact, OutboundMessage
-from tests.conftest import Signer
-from tests.test_webhook import fields
+from tests.helpers.webhook import Signer, fields
 
 pytestmark = pytest.mark.db
 

@@ -25,7 +25,7 @@ import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from tests.twilio_double import TwilioDouble
+from tests.helpers.twilio_double import TwilioDouble
 
 SID, TOKEN = "AC" + "3" * 32, "double-test-token"
 FROM = "+15005550006"
@@ -362,7 +362,7 @@ def _http(method: str, url: str, form: dict[str, str] | None = None) -> tuple[in
 
 
 def test_process_mode_prints_its_url_serves_and_stops_on_sigterm() -> None:
-    command = [sys.executable, "-m", "tests.twilio_double", "--account-sid", SID]
+    command = [sys.executable, "-m", "tests.helpers.twilio_double", "--account-sid", SID]
     command += ["--auth-token", TOKEN, "--latency", "0.01", "--limit", "5", "--no-callbacks"]
     proc = subprocess.Popen(
         command,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.test_cli import turnout
-from tests.voter_helpers import ALBEMARLE, ROLL, write_roll
+from tests.helpers.cli import turnout
+from tests.helpers.voter import ALBEMARLE, ROLL, write_roll
 
 
 def _rows(tmp_path: Path, sql: str) -> list[tuple[object, ...]]:

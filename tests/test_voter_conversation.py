@@ -16,9 +16,8 @@ from bot.voter.elections import save_election
 from bot.voter.places.importer import import_places
 from bot.voter.roll.loader import import_voters
 from messages.segments import count_segments
-from tests.conftest import Signer
-from tests.test_webhook import bodies, fields
-from tests.voter_helpers import ALBEMARLE, MARICOPA, NOW, ROLL, write_roll
+from tests.helpers.voter import ALBEMARLE, MARICOPA, NOW, ROLL, write_roll
+from tests.helpers.webhook import Signer, bodies, fields
 
 pytestmark = pytest.mark.db
 PHONE = "+12135550177"

@@ -13,7 +13,7 @@ from bot.voter.places.finder import find_polling_places
 from bot.voter.places.importer import import_places
 from bot.voter.records import FeedError
 from bot.voter.roll.loader import import_voters, purge_voters
-from tests.voter_helpers import ALBEMARLE, MARICOPA, NOW, ROLL, write_roll
+from tests.helpers.voter import ALBEMARLE, MARICOPA, NOW, ROLL, write_roll
 
 pytestmark = pytest.mark.db
 PLACES = "id,name,address,city,state,zip,lat,lng,kind,hours\n"

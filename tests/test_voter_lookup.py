@@ -17,7 +17,7 @@ from bot.voter.places.finder import find_polling_places
 from bot.voter.places.importer import import_places
 from bot.voter.roll.checker import check_registration
 from bot.voter.roll.loader import import_voters
-from tests.voter_helpers import (
+from tests.helpers.voter import (
     ALBEMARLE,
     MARICOPA,
     NOW,

@@ -3,7 +3,6 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import itertools
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,45 +22,9 @@ from bot.models import (
     OutboundMessage,
 )
 from bot.settings import Settings
-from tests.conftest import Signer
+from tests.helpers.webhook import Signer, bodies, contact, count, fields
 
 pytestmark = pytest.mark.db
-_sids = itertools.count(1)
-TO = "+15005550006"
-
-
-def sid() -> str:
-    return f"SM{next(_sids):032x}"
-
-
-def fields(body: str, sender: str = "+12135550123", **extra: str) -> dict[str, str]:
-    return {
-        "MessageSid": sid(),
-        "From": sender,
-        "To": TO,
-        "Body": body,
-        "NumMedia": "0",
-        "AccountSid": "AC" + "0" * 32,
-        **extra,
-    }
-
-
-def bodies(response: Any) -> list[str]:
-    """The texts of the TwiML reply's <Message> elements, in order."""
-    assert response.headers["content-type"].startswith("application/xml"), response.text
-    root = ET.fromstring(response.content)
-    assert root.tag == "Response"
-    return [m.text or "" for m in root.findall("Message")]
-
-
-def count(engine: Engine, model: Any) -> int:
-    with Session(engine) as s:
-        return int(s.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def contact(engine: Engine, phone: str = "+12135550123") -> Contact | None:
-    with Session(engine) as s:
-        return s.scalars(select(Contact).where(Contact.phone == phone)).first()
 
 
 # --- signatures and malformed requests --------------------------------------------------

@@ -20,11 +20,13 @@ from bot import tables
 from bot.app import create_app
 from bot.clock import utcnow
 from bot.sending import outbox, sends
+from bot.sending.sends import tags_value
 from bot.settings import Settings
+from bot.tables import CONTACTS, MEMBERSHIPS
 from bot.tables import ORGANIZATIONS as ORGS
 from scheduler.dispatcher import Stats
 from scheduler.process import Sending
-from tests.conftest import AUTH_TOKEN
+from tests.helpers.webhook import AUTH_TOKEN
 
 ACCOUNT = "AC" + "0" * 32
 
@@ -202,3 +204,43 @@ def served(settings: Settings, engine: Engine, port: int) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def add_contact(
+    engine: Engine,
+    phone: str,
+    language: str | None,
+    lists: list[tuple[int, str, list[str]]],
+    *,
+    opted_out: bool = False,
+    reminders: bool = False,
+) -> int:
+    """A contact on some lists: (organization id, ZIP, tags) each."""
+    now = utcnow()
+    with engine.begin() as conn:
+        contact_id = int(
+            conn.execute(
+                insert(CONTACTS)
+                .values(
+                    phone=phone,
+                    language=language,
+                    opted_out=opted_out,
+                    reminders=reminders,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(CONTACTS.c.id)
+            ).scalar_one()
+        )
+        for org_id, zip_code, tags in lists:
+            conn.execute(
+                insert(MEMBERSHIPS).values(
+                    organization_id=org_id,
+                    contact_id=contact_id,
+                    zip=zip_code,
+                    tags=tags_value(tags),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    return contact_id

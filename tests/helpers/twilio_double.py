@@ -44,7 +44,7 @@ a fallback to SMS would be. `count_by_to()` counts by the `To` exactly as posted
 For a benchmark, in a process of its own (it prints one line, `URL http://127.0.0.1:PORT`,
 when it is ready, and serves until SIGTERM or SIGINT):
 
-    python -m tests.twilio_double --account-sid AC... --auth-token T \\
+    python -m tests.helpers.twilio_double --account-sid AC... --auth-token T \\
         --latency 0.1 --limit 100 [--port 0] [--callbacks | --no-callbacks]
     curl http://127.0.0.1:PORT/_double/stats
 """
@@ -528,8 +528,10 @@ async def _serve_until_signalled(double: TwilioDouble) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m tests.twilio_double`: serve until SIGTERM (see the module's docstring)."""
-    parser = argparse.ArgumentParser(prog="python -m tests.twilio_double", description=__doc__)
+    """`python -m tests.helpers.twilio_double`: serve until SIGTERM (see the module's docstring)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.helpers.twilio_double", description=__doc__
+    )
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--account-sid", required=True)
     parser.add_argument("--auth-token", required=True)
