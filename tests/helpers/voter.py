@@ -13,7 +13,7 @@ from bot.models import Contact
 from bot.voter.schema import PlaceSource, PollingPlace, Precinct, PrecinctPlace, StreetSegment
 
 NOW = dt.datetime(2024, 10, 1, 12, tzinfo=dt.UTC)
-ALBEMARLE = Path(__file__).resolve().parent / "data" / "vip" / "sample_feed_v5.xml"
+ALBEMARLE = Path(__file__).resolve().parent.parent / "data" / "vip" / "sample_feed_v5.xml"
 MARICOPA = ALBEMARLE.parent / "sample_feed_v6_maricopa_2020.zip"
 ROLL_HEADER = [
     "voter_id",
