@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.api import install as install_admin_api
-from bot.db import is_sqlite, make_async_engine, make_engine
+from bot.db import is_sqlite, make_async_engine, make_engine, read_only
 from bot.runtime import Runtime
 from bot.settings import Settings, get_settings
 from bot.twilio.webhook import router as twilio_router
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     def healthz(request: Request) -> Response:
         """200 when the database answers, 503 when it does not."""
         try:
-            with request.app.state.engine.connect() as conn:
+            with read_only(request.app.state.engine.connect()) as conn:
                 conn.execute(text("SELECT 1"))
         except SQLAlchemyError as exc:
             log.warning("health check failed: %s", type(exc).__name__)

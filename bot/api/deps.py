@@ -50,13 +50,15 @@ def get_engine(request: Request) -> Engine:
 
 
 def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
-    """One unit of work per request: committed when the route succeeds."""
+    """One unit of work per request: committed as soon as the route returns (its dependency
+    scope is the function's), before the response goes out and before any background task
+    starts, so that SQLite's writer is never held past the route."""
     with session_scope(engine) as session:
         yield session
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_caller(

@@ -12,8 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from sqlalchemy import Connection, Engine
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Connection
 from sqlmodel import Session
 from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
@@ -21,7 +20,7 @@ from twilio.request_validator import RequestValidator
 from bot import metrics
 from bot.clock import utcnow
 from bot.conversation.service import Inbound, handle_inbound
-from bot.db import is_sqlite
+from bot.db import run_db
 from bot.phones import AddressError, parse_address
 from bot.runtime import Runtime
 from bot.sending import outbox
@@ -73,18 +72,10 @@ def _int(form: FormData, name: str, default: int | None = None) -> int | None:
         raise HTTPException(400, f"{name} must be a whole number, got {raw[:20]!r}") from None
 
 
-async def run_db(request: Request, work: Callable[[Connection], T]) -> T:
-    """Run a unit of work in one transaction. On SQLite, inline: one writer at a time anyway,
-    and no hand-off. On PostgreSQL, on the async driver (the same sync code, run through
-    SQLAlchemy's greenlet bridge), so the event loop serves other requests during every
-    round trip; threads would spend their time fighting over the GIL instead."""
-    engine: Engine = request.app.state.engine
-    if is_sqlite(engine):
-        with engine.begin() as conn:
-            return work(conn)
-    async_engine: AsyncEngine = request.app.state.async_engine
-    async with async_engine.begin() as conn:
-        return await conn.run_sync(work)
+async def in_transaction(request: Request, work: Callable[[Connection], T]) -> T:
+    """`work` in one transaction, off the event loop (`bot.db.run_db`)."""
+    state = request.app.state
+    return await run_db(state.engine, state.async_engine, work)
 
 
 def status_url(request: Request, rt: Runtime) -> str:
@@ -119,7 +110,7 @@ async def inbound_message(request: Request) -> Response:
     def work(conn: Connection) -> str:
         return handle_inbound(conn, rt, msg, utcnow(), callback).twiml
 
-    twiml = await run_db(request, work)
+    twiml = await in_transaction(request, work)
     metrics.WEBHOOK_LATENCY.labels("messages").observe(time.perf_counter() - started)
     return Response(content=twiml, media_type=MEDIA_TYPE)
 
@@ -160,7 +151,7 @@ async def status_callback(request: Request) -> Response:
             session.flush()
             return row
 
-    await run_db(request, work)
+    await in_transaction(request, work)
     metrics.WEBHOOK_LATENCY.labels("status").observe(time.perf_counter() - started)
     return Response(content=EMPTY_TWIML, media_type=MEDIA_TYPE)  # a <Message action> wants TwiML
 
