@@ -1,12 +1,15 @@
 """The dispatcher: drains the outbox through a sender, as fast as the sender's pace and
 Twilio's concurrency allow, and settles what a crash left in doubt.
 
-One pass (`drain`) runs three kinds of asyncio tasks over one event loop:
+One pass (`drain`) runs four kinds of asyncio tasks over one event loop:
 
-    producer   claims due rows and checks every rule (one transaction per batch), marks the
-               ones to send `sending` (before any request), and queues them with their slot
+    producer   claims due rows and checks every rule (one transaction per batch), makes the
+               ones to send ready (channel and text chosen), and queues them with their slot
                in the sender's pace
-    workers    (TURNOUT_SEND_CONCURRENCY of them) wait for their slot, call Twilio
+    launcher   when their slots come, marks them `sending` in one short transaction (before
+               any request), but only those whose send still runs and whose contact has not
+               opted out since (`outbox.launch`): a paused or cancelled blast stops at once
+    workers    (TURNOUT_SEND_CONCURRENCY of them) call Twilio for the launched messages
     recorder   writes Twilio's answers in batches: SIDs, retries with backoff, failures
 
 Database work runs in threads (`asyncio.to_thread`) so that responses keep flowing while a
@@ -26,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 from sqlalchemy import Engine, insert, select, update
@@ -35,15 +39,16 @@ from bot.phones import mask
 from bot.sending import outbox
 from bot.sending.outbox import Job, Outcome
 from bot.sending.render import Renderer
-from bot.sending.senders import SKIPPED, Outgoing, Sender, SendResult
+from bot.sending.senders import Outgoing, Sender, SendResult
 from bot.settings import Settings
-from bot.tables import CONTACTS
 from bot.tables import SENDER_PACE as PACE
 from bot.twilio.codes import TOO_MANY_REQUESTS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 AHEAD = 2.0  # seconds of paced sending claimed ahead
+LAUNCH_SLACK = 0.005  # messages due this soon after the first go in the same launch
+LAUNCH_EVERY = 0.01  # seconds between launches when the workers keep up
 
 
 def worker_name() -> str:
@@ -83,6 +88,7 @@ class Stats:
     retried: int = 0
     failed: int = 0
     in_doubt: int = 0
+    held: int = 0  # not launched: their send was paused
     first_request: float | None = None
     last_request: float | None = None
 
@@ -154,13 +160,20 @@ class Dispatcher:
         with self.engine.begin() as conn:
             return outbox.record(conn, outcomes, settings=self.settings, now=self.clock())
 
+    def _launch(self, jobs: list[Job]) -> tuple[list[Job], Counter[str]]:
+        with self.engine.begin() as conn:
+            return outbox.launch(conn, jobs, worker=self.worker, now=self.clock(), lease=self.lease)
+
     async def drain(self, stop: threading.Event | None = None) -> Stats:
         """Send everything due now; return when nothing is due (or when told to stop)."""
         stats = Stats()
         concurrency = self.settings.send_concurrency
         queue: asyncio.Queue[tuple[Job, float] | None] = asyncio.Queue()
+        launched: asyncio.Queue[Job | None] = asyncio.Queue()
         outcomes: list[Outcome] = []
         done = asyncio.Event()
+        busy = [0]  # requests launched and not yet answered
+        freed = asyncio.Event()
         # Claim the next batch while at least two batches' worth are still queued: a claim
         # (rules checked, rows marked) takes a fraction of a second with the event loop
         # busy, and the workers must not run dry meanwhile.
@@ -180,21 +193,51 @@ class Dispatcher:
                         return
                     horizon = max(horizon, await self._enqueue(queue, prepared.jobs))
             finally:
+                queue.put_nowait(None)
+
+        async def launch() -> None:
+            waiting: list[tuple[Job, float] | None] = []  # taken from the queue, not launched
+            try:
+                while True:
+                    item = waiting.pop() if waiting else await queue.get()
+                    if item is None:
+                        return
+                    delay = item[1] - time.time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    while busy[0] >= concurrency:
+                        freed.clear()
+                        await freed.wait()
+                    batch = [item[0]]
+                    while len(batch) < concurrency - busy[0] and not queue.empty():
+                        nxt = queue.get_nowait()
+                        if nxt is None or nxt[1] > time.time() + LAUNCH_SLACK:
+                            waiting.append(nxt)
+                            break
+                        batch.append(nxt[0])
+                    go, held = await self._db(partial(self._launch, batch))
+                    stats.skipped.update({k: n for k, n in held.items() if k != "paused"})
+                    stats.held += held["paused"]
+                    busy[0] += len(go)
+                    for job in go:
+                        launched.put_nowait(job)
+                    if not waiting and len(batch) < concurrency:
+                        # Let answers come in: fewer, larger launches.
+                        await asyncio.sleep(LAUNCH_EVERY)
+            finally:
                 for _ in range(concurrency):
-                    queue.put_nowait(None)
+                    launched.put_nowait(None)
 
         async def work() -> None:
-            while (item := await queue.get()) is not None:
-                job, slot = item
-                delay = slot - time.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+            while (job := await launched.get()) is not None:
                 started = time.time()
                 if stats.first_request is None:
                     stats.first_request = started
                 stats.last_request = started
                 result = await self._send(job)
                 outcomes.append(Outcome(job, result, self.clock()))
+                busy[0] -= 1
+                freed.set()
                 if result.retryable and result.error_code == TOO_MANY_REQUESTS:
                     await asyncio.sleep(1.0)  # Twilio says slow down: this worker rests
 
@@ -211,8 +254,10 @@ class Dispatcher:
 
         flusher = asyncio.create_task(flush_loop())
         workers = [asyncio.create_task(work()) for _ in range(concurrency)]
+        launcher = asyncio.create_task(launch())
         try:
             await produce()
+            await launcher
             await asyncio.gather(*workers)
         finally:
             done.set()
@@ -244,24 +289,11 @@ class Dispatcher:
         return latest
 
     async def _send(self, job: Job) -> SendResult:
-        paced = self.rate(job.message.channel) > 0
-        if paced and await self._db(lambda: self._opted_out(job.contact_id)):
-            # A paced message may have waited seconds for its slot: a STOP in the meantime
-            # wins. (Unpaced, the window is a fraction of a second; Twilio's 21610 covers it.)
-            return SendResult(None, SKIPPED, None, "opted_out")
         try:
             return await self.sender.send(job.message)
         except Exception as exc:  # a sender bug must not lose the row: it stays in doubt
             log.exception("sending outbox %s to %s failed", job.outbox_id, mask(job.message.to))
             return SendResult(None, "in_doubt", None, f"{type(exc).__name__}: {exc}")
-
-    def _opted_out(self, contact_id: int) -> bool:
-        with self.engine.connect() as conn:
-            return bool(
-                conn.execute(
-                    select(CONTACTS.c.opted_out).where(CONTACTS.c.id == contact_id)
-                ).scalar()
-            )
 
     async def reconcile(self, limit: int = 500) -> Counter[str]:
         """Settle rows a dead dispatcher left: claimed ones are due again (nothing was sent);

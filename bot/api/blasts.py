@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from bot.api.deps import CallerDep, Id, SessionDep
+from bot.api.deps import CallerDep, EngineDep, Id, SessionDep
 from bot.api.errors import ERRORS
 from bot.clock import utcnow
 from bot.sending import blasts
@@ -81,26 +81,40 @@ def test_blast(
     )
 
 
-def _steer(blast_id: int, action: str, caller: CallerDep, session: SessionDep) -> BlastOut:
-    return blasts.steer(
+def _steer(
+    blast_id: int, action: str, caller: CallerDep, session: SessionDep, engine: EngineDep
+) -> BlastOut:
+    blasts.steer(
         session.connection(), caller=caller, blast_id=blast_id, action=action, now=utcnow()
     )
+    session.commit()  # the dispatchers see it from now on; then wait for what is already out
+    blasts.settle(engine, blast_id=blast_id, action=action)
+    return blasts.show_blast(session.connection(), caller=caller, blast_id=blast_id)
 
 
 @router.post("/{blast_id}/pause", response_model=BlastOut)
-def pause_blast(blast_id: Id, caller: CallerDep, session: SessionDep) -> BlastOut:
-    """Stop handing its messages out (a scheduled or sending blast); 409 otherwise."""
-    return _steer(blast_id, "pause", caller, session)
+def pause_blast(
+    blast_id: Id, caller: CallerDep, session: SessionDep, engine: EngineDep
+) -> BlastOut:
+    """Stop handing its messages out (a scheduled or sending blast); 409 otherwise. Answers
+    once the requests already on their way to Twilio are answered: from then on, nothing
+    more of it reaches Twilio until it is resumed."""
+    return _steer(blast_id, "pause", caller, session, engine)
 
 
 @router.post("/{blast_id}/resume", response_model=BlastOut)
-def resume_blast(blast_id: Id, caller: CallerDep, session: SessionDep) -> BlastOut:
+def resume_blast(
+    blast_id: Id, caller: CallerDep, session: SessionDep, engine: EngineDep
+) -> BlastOut:
     """Carry on with a paused blast; 409 otherwise."""
-    return _steer(blast_id, "resume", caller, session)
+    return _steer(blast_id, "resume", caller, session, engine)
 
 
 @router.post("/{blast_id}/cancel", response_model=BlastOut)
-def cancel_blast(blast_id: Id, caller: CallerDep, session: SessionDep) -> BlastOut:
+def cancel_blast(
+    blast_id: Id, caller: CallerDep, session: SessionDep, engine: EngineDep
+) -> BlastOut:
     """Cancel a blast: its messages not yet handed to Twilio are skipped; 409 when it is
-    done or cancelled already."""
-    return _steer(blast_id, "cancel", caller, session)
+    done or cancelled already. Answers once the requests already on their way are answered:
+    from then on, nothing more of it reaches Twilio."""
+    return _steer(blast_id, "cancel", caller, session, engine)

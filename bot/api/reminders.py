@@ -52,9 +52,14 @@ def edit_step(
 
 
 def _steer(
-    election_id: int, reminder_id: int, action: str, admin: Caller, session: SessionDep
+    election_id: int,
+    reminder_id: int,
+    action: str,
+    admin: Caller,
+    session: SessionDep,
+    engine: EngineDep,
 ) -> ReminderOut:
-    return reminders.steer(
+    reminders.steer(
         session.connection(),
         caller=admin,
         election_id=election_id,
@@ -62,28 +67,32 @@ def _steer(
         action=action,
         now=utcnow(),
     )
+    session.commit()  # the dispatchers see it from now on; then wait for what is already out
+    reminders.settle(engine, reminder_id=reminder_id, action=action)
+    found = reminders.find_reminder(session.connection(), reminder_id=reminder_id)
+    return reminders.reminder_view(session.connection(), found)
 
 
 @router.post("/{reminder_id}/pause", response_model=ReminderOut)
 def pause_step(
-    election_id: Id, reminder_id: Id, admin: AdminDep, session: SessionDep
+    election_id: Id, reminder_id: Id, admin: AdminDep, session: SessionDep, engine: EngineDep
 ) -> ReminderOut:
     """Hold a step (coalition admins); 409 when it is done or cancelled."""
-    return _steer(election_id, reminder_id, "pause", admin, session)
+    return _steer(election_id, reminder_id, "pause", admin, session, engine)
 
 
 @router.post("/{reminder_id}/resume", response_model=ReminderOut)
 def resume_step(
-    election_id: Id, reminder_id: Id, admin: AdminDep, session: SessionDep
+    election_id: Id, reminder_id: Id, admin: AdminDep, session: SessionDep, engine: EngineDep
 ) -> ReminderOut:
     """Carry on with a paused step (coalition admins); 409 otherwise."""
-    return _steer(election_id, reminder_id, "resume", admin, session)
+    return _steer(election_id, reminder_id, "resume", admin, session, engine)
 
 
 @router.post("/{reminder_id}/cancel", response_model=ReminderOut)
 def cancel_step(
-    election_id: Id, reminder_id: Id, admin: AdminDep, session: SessionDep
+    election_id: Id, reminder_id: Id, admin: AdminDep, session: SessionDep, engine: EngineDep
 ) -> ReminderOut:
     """Cancel a step (coalition admins): it is not sent, and the plan does not bring it
     back."""
-    return _steer(election_id, reminder_id, "cancel", admin, session)
+    return _steer(election_id, reminder_id, "cancel", admin, session, engine)

@@ -379,8 +379,12 @@ def blasts_test(
 
 
 def _steer_blast(blast_id: int, action: str) -> None:
-    with database() as (engine, _), engine.begin() as conn, refusals(f"no blast {blast_id}"):
-        found = blasts.steer(conn, caller=OPERATOR, blast_id=blast_id, action=action, now=utcnow())
+    with database() as (engine, _):
+        with engine.begin() as conn, refusals(f"no blast {blast_id}"):
+            found = blasts.steer(
+                conn, caller=OPERATOR, blast_id=blast_id, action=action, now=utcnow()
+            )
+        blasts.settle(engine, blast_id=blast_id, action=action)
     console.print(f"Blast {blast_id} is now [bold]{found.status}[/bold].", highlight=False)
 
 

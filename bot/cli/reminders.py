@@ -142,19 +142,17 @@ def reminders_move(
 
 
 def _steer_reminder(reminder_id: int, action: str) -> None:
-    with (
-        database() as (engine, _),
-        engine.begin() as conn,
-        refusals(f"no reminder {reminder_id}"),
-    ):
-        found = reminders.steer(
-            conn,
-            caller=OPERATOR,
-            election_id=None,
-            reminder_id=reminder_id,
-            action=action,
-            now=utcnow(),
-        )
+    with database() as (engine, _):
+        with engine.begin() as conn, refusals(f"no reminder {reminder_id}"):
+            found = reminders.steer(
+                conn,
+                caller=OPERATOR,
+                election_id=None,
+                reminder_id=reminder_id,
+                action=action,
+                now=utcnow(),
+            )
+        reminders.settle(engine, reminder_id=reminder_id, action=action)
     console.print(f"Reminder {reminder_id} is now [bold]{found.status}[/bold].", highlight=False)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 
 from bot.access import Caller
 from bot.errors import Invalid, NotFound, TooMany
@@ -36,6 +36,7 @@ from bot.sending.sends import (
     language_counts,
     set_state,
     tests_since,
+    wait_in_flight,
 )
 from bot.sending.views import (
     AudienceOut,
@@ -301,3 +302,11 @@ def preview_blast(
 def show_blast(conn: Connection, *, caller: Caller, blast_id: int) -> BlastOut:
     """A blast: its state, its counts so far, and its test sends."""
     return blast_view(conn, find_blast(conn, caller=caller, blast_id=blast_id))
+
+
+def settle(engine: Engine, *, blast_id: int, action: str) -> int:
+    """After a pause or a cancel has committed: wait until the requests already out are
+    answered, so that nothing more of the blast reaches Twilio; returns those still out."""
+    if action not in ("pause", "cancel"):
+        return 0
+    return wait_in_flight(engine, blast_id)

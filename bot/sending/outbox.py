@@ -3,14 +3,19 @@
     claim    pending/deferred rows that are due  -> claimed (by one dispatcher, with a lease)
     prepare  claimed -> skipped (opted out, frequency cap, no channel, expired, ...)
                      -> deferred (quiet hours in the recipient's time zone)
-                     -> sending (channel and text chosen; written BEFORE Twilio is called)
+                     -> ready: still claimed, with its channel and text chosen
+    launch   ready -> sending, at the moment the request goes (written BEFORE Twilio is
+             called), only while its send still runs and its contact has not opted out
     record   sending -> sent (Twilio's SID) / pending again (retry with backoff) / failed
     recover  claimed with an expired lease -> pending (nothing was sent)
              sending with an expired lease -> asked of Twilio: sent, or pending, or review
 
 On PostgreSQL several dispatchers claim with FOR UPDATE SKIP LOCKED, and the frequency cap
 locks the recipients' contact rows while it counts, so two dispatchers cannot both send a
-voter their one blast of the day.
+voter their one blast of the day. A launch holds its sends' rows FOR SHARE: pausing or
+cancelling a send (which updates its row) waits for a launch in progress, and every launch
+after it sees the send stopped; `in_flight` then tells when the requests already launched
+are answered, so that when a pause returns nothing more of that send reaches Twilio.
 """
 
 from __future__ import annotations
@@ -48,7 +53,12 @@ UTC = ZoneInfo("UTC")
 REACHED = ("sending", "sent", "delivered", "undelivered", "review")
 BACKOFF_CAP = 300.0  # seconds
 # A row handed back: no dispatcher holds it, and it is not at Twilio.
-RELEASED: dict[str, Any] = {"claimed_by": None, "lease_until": None, "sending_at": None}
+RELEASED: dict[str, Any] = {
+    "claimed_by": None,
+    "lease_until": None,
+    "sending_at": None,
+    "channel": None,
+}
 # WhatsApp refused free text (63016), at create or by callback: the row waits for SMS, which
 # the rules at claim time choose (or skip, when the contact has no SMS channel).
 BY_SMS: dict[str, Any] = {
@@ -117,7 +127,8 @@ def _blasts_today(conn: Connection, contact_ids: Sequence[int], since: dt.dateti
         .where(
             o.contact_id.in_(contact_ids),
             o.sending_at >= since,
-            o.status.in_(REACHED),
+            # Those reached, and those another dispatcher has made ready to go.
+            o.status.in_(REACHED) | ((o.status == "claimed") & o.channel.is_not(None)),
             s.kind == "blast",
         )
         .group_by(o.contact_id)
@@ -224,7 +235,6 @@ def prepare(
         conn,
         sending,
         {
-            "status": "sending",
             "channel": bindparam("b_channel"),
             "to_address": bindparam("b_to"),
             "body": bindparam("b_body"),
@@ -235,6 +245,58 @@ def prepare(
         now,
     )
     return Prepared(jobs, Counter(str(x["b_reason"]) for x in skips), len(defers))
+
+
+def launch(
+    conn: Connection, jobs: Sequence[Job], *, worker: str, now: dt.datetime, lease: dt.timedelta
+) -> tuple[list[Job], Counter[str]]:
+    """Mark ready rows `sending` just before their requests go; returns the jobs to send now,
+    and what became of the others: a stopped send's rows go back to wait (paused) or are
+    skipped (cancelled), an opted-out contact's are skipped."""
+    if not jobs:
+        return [], Counter()
+    o, s, c = OUTBOX.c, SENDS.c, CONTACTS.c
+    send_ids = sorted({job.send_id for job in jobs})
+    statuses = select(s.id, s.status).where(s.id.in_(send_ids))
+    if _dialect(conn) == "postgresql":
+        statuses = statuses.with_for_update(read=True)  # FOR SHARE: a pause waits for us
+    state = {int(i): str(st) for i, st in conn.execute(statuses)}
+    stopped = select(c.id).where(c.id.in_(sorted({j.contact_id for j in jobs})), c.opted_out)
+    opted = {int(i) for i in conn.execute(stopped).scalars()}
+    go = [j for j in jobs if state.get(j.send_id) == "sending" and j.contact_id not in opted]
+    launched: set[int] = set()
+    if go:
+        rows = conn.execute(
+            update(OUTBOX)
+            .where(
+                o.id.in_([j.outbox_id for j in go]),
+                o.status == "claimed",
+                o.claimed_by == worker,
+            )
+            .values(status="sending", sending_at=now, lease_until=now + lease, updated_at=now)
+            .returning(o.id)
+        )
+        launched = {int(i) for i in rows.scalars()}
+    tally: Counter[str] = Counter()
+    held = [j for j in jobs if j.outbox_id not in launched]
+    for job in held:
+        if job.contact_id in opted:
+            reason = "opted_out"
+        elif state.get(job.send_id) == "cancelled":
+            reason = "cancelled"
+        else:
+            reason = "paused"  # or no longer ours: its lease ran out and another took it
+        tally[reason] += 1
+        if reason == "paused":
+            values: dict[str, Any] = {"status": "pending", **RELEASED}
+        else:
+            values = {"status": "skipped", "reason": reason, **RELEASED}
+        conn.execute(
+            update(OUTBOX)
+            .where(o.id == job.outbox_id, o.status == "claimed", o.claimed_by == worker)
+            .values(**values, updated_at=now)
+        )
+    return [j for j in jobs if j.outbox_id in launched], tally
 
 
 def _candidate(
@@ -418,7 +480,7 @@ def release_expired_claims(conn: Connection, now: dt.datetime) -> int:
     result = conn.execute(
         update(OUTBOX)
         .where(OUTBOX.c.status == "claimed", OUTBOX.c.lease_until < now)
-        .values(status="pending", claimed_by=None, lease_until=None, updated_at=now)
+        .values(status="pending", **RELEASED, updated_at=now)
     )
     return int(result.rowcount or 0)
 

@@ -30,7 +30,7 @@ from bot.sending.drafts import (
     utc,
 )
 from bot.sending.plans import edit_reminder, ensure_plan, reminders_of
-from bot.sending.sends import counts, set_state
+from bot.sending.sends import counts, set_state, wait_in_flight
 from bot.sending.views import Counts
 from bot.statuses import SendKind, SendStatus
 from bot.tables import ELECTIONS, SENDS
@@ -249,3 +249,11 @@ def steer(
     reminder_of(conn, election_id=election_id, reminder_id=reminder_id, lock=True)
     set_state(conn, reminder_id, action, now)
     return reminder_view(conn, find_reminder(conn, reminder_id=reminder_id))
+
+
+def settle(engine: Engine, *, reminder_id: int, action: str) -> int:
+    """After a pause or a cancel has committed: wait until the requests already out are
+    answered; returns those still out."""
+    if action not in ("pause", "cancel"):
+        return 0
+    return wait_in_flight(engine, reminder_id)

@@ -5,6 +5,7 @@ cancel it. Everything takes a connection and `now`; the caller commits."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any
 import zipcodes
 from sqlalchemy import (
     Connection,
+    Engine,
     Select,
     func,
     insert,
@@ -24,6 +26,8 @@ from sqlalchemy import (
     update,
 )
 
+from bot.clock import utcnow
+from bot.db import read_only
 from bot.errors import Conflict, Invalid
 from bot.tables import CONTACTS, MEMBERSHIPS, OUTBOX, SENDS
 from bot.tables import ORGANIZATIONS as ORGS
@@ -278,8 +282,9 @@ def counts(conn: Connection, send_id: int) -> dict[str, Any]:
 
 
 def set_state(conn: Connection, send_id: int, action: str, now: dt.datetime) -> str:
-    """Pause, resume or cancel a send; returns its new status. Cancelling skips every
-    message not yet handed to Twilio (those in flight finish)."""
+    """Pause, resume or cancel a send; returns its new status. Pausing puts back every
+    message not yet launched; cancelling skips them. Requests already out finish: see
+    `wait_in_flight` for when."""
     query = select(SENDS).where(SENDS.c.id == send_id)
     if conn.dialect.name == "postgresql":  # against a scheduler starting it right now
         query = query.with_for_update()
@@ -289,6 +294,14 @@ def set_state(conn: Connection, send_id: int, action: str, now: dt.datetime) -> 
         if status not in ("scheduled", "sending"):
             raise Conflict(f"a {status} send cannot be paused")
         new = "paused"
+        # Messages a dispatcher holds but has not launched wait again (`outbox.launch`
+        # refuses any it still tries, once this commits).
+        conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.send_id == send_id, OUTBOX.c.status == "claimed")
+            .values(status="pending", claimed_by=None, lease_until=None, sending_at=None)
+            .values(channel=None, updated_at=now)
+        )
     elif action == "resume":
         if status != "paused":
             raise Conflict(f"only a paused send can be resumed; this one is {status}")
@@ -299,8 +312,8 @@ def set_state(conn: Connection, send_id: int, action: str, now: dt.datetime) -> 
         new = "cancelled"
         conn.execute(
             update(OUTBOX)
-            .where(OUTBOX.c.send_id == send_id, OUTBOX.c.status.in_(WAITING))
-            .values(status="skipped", reason="cancelled", updated_at=now)
+            .where(OUTBOX.c.send_id == send_id, OUTBOX.c.status.in_((*WAITING, "claimed")))
+            .values(status="skipped", reason="cancelled", claimed_by=None, updated_at=now)
         )
     else:
         raise SendError(f"unknown action {action!r}")
@@ -348,3 +361,25 @@ def organization_ids(conn: Connection, slugs: Iterable[str]) -> dict[str, int]:
     wanted = list(slugs)
     rows = conn.execute(select(ORGS.c.slug, ORGS.c.id).where(ORGS.c.slug.in_(wanted)))
     return {slug: int(oid) for slug, oid in rows}
+
+
+def in_flight(conn: Connection, send_id: int, now: dt.datetime) -> int:
+    """A send's messages whose requests are out (launched, not yet answered, lease alive)."""
+    o = OUTBOX.c
+    query = select(func.count()).where(
+        o.send_id == send_id, o.status == "sending", o.lease_until > now
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def wait_in_flight(engine: Engine, send_id: int, *, timeout: float = 10.0) -> int:
+    """After a pause or a cancel has committed: wait until the send's requests already out
+    are answered (then nothing more of it reaches Twilio); returns how many are still out
+    when `timeout` seconds have passed (a dispatcher that died mid-request: reconciled)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with read_only(engine.connect()) as conn:
+            left = in_flight(conn, send_id, utcnow())
+        if left == 0 or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.02)
