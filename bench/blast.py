@@ -201,9 +201,9 @@ def populate(engine: Engine, slug: str, first: int, count: int) -> int:
     with engine.begin() as conn:
         org = int(
             conn.execute(
-                insert(sends.ORGS)
+                insert(tables.ORGANIZATIONS)
                 .values(slug=slug, name=slug.title(), is_admin=False, created_at=now)
-                .returning(sends.ORGS.c.id)
+                .returning(tables.ORGANIZATIONS.c.id)
             ).scalar_one()
         )
         for start in range(first, first + count, CHUNK):

@@ -225,8 +225,8 @@ def baseline(backend: str, url: str, normalized: Path) -> float:
                     copy.write(chunk)
             conn.commit()
             return time.perf_counter() - started
-    conn = sqlite3.connect(url.removeprefix("sqlite:///"))
-    conn.execute(BASELINE_TABLE.format(pk="INTEGER PRIMARY KEY", ts="DATETIME"))
+    lite = sqlite3.connect(url.removeprefix("sqlite:///"))
+    lite.execute(BASELINE_TABLE.format(pk="INTEGER PRIMARY KEY", ts="DATETIME"))
     insert = (
         f"INSERT INTO bench_baseline ({', '.join(STAGED)}) "  # noqa: S608  (ours)
         f"VALUES ({', '.join('?' * len(STAGED))})"
@@ -234,13 +234,13 @@ def baseline(backend: str, url: str, normalized: Path) -> float:
     started = time.perf_counter()
     with normalized.open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
-        while chunk := [
+        while rows := [
             [v or None for v in row] for _, row in zip(range(10_000), reader, strict=False)
         ]:
-            conn.executemany(insert, chunk)
-    conn.commit()
+            lite.executemany(insert, rows)
+    lite.commit()
     seconds = time.perf_counter() - started
-    conn.close()
+    lite.close()
     return seconds
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, insert, text
 from bench.scratch import drop_scratch, scratch_database
 from bot.db import make_engine
 from bot.migrate import upgrade
-from bot.models import Contact
+from bot.tables import CONTACTS
 from bot.voter.places.finder import find_polling_places
 from bot.voter.places.importer import import_places
 from bot.voter.roll.checker import check_registration
@@ -143,7 +143,6 @@ def _backend(name: str) -> tuple[Engine, Callable[[], None]]:
 
 
 def _contacts(engine: Engine, n: int) -> list[int]:
-    table: Any = Contact.__table__  # type: ignore[attr-defined]
     rows = [
         {
             "phone": f"+1602555{i:04d}",
@@ -155,7 +154,7 @@ def _contacts(engine: Engine, n: int) -> list[int]:
         for i in range(n)
     ]
     with engine.begin() as conn:
-        conn.execute(insert(table), rows)
+        conn.execute(insert(CONTACTS), rows)
         return list(conn.execute(text("SELECT id FROM contacts ORDER BY id")).scalars())
 
 

@@ -89,8 +89,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _found(pattern: str, text: str, flags: int = 0) -> re.Match[str]:
+    """The first match of `pattern` in wrk's output, which must have it."""
+    match = re.search(pattern, text, flags)
+    if match is None:
+        raise RuntimeError(f"no {pattern!r} in wrk's output:\n{text}")
+    return match
+
+
 def _ms(value: str) -> float:
-    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+    number, unit = _found(r"^([\d.]+)(\w+)", value).groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
@@ -103,10 +111,10 @@ def _wrk(
     out = subprocess.run([*cmd, url], capture_output=True, text=True, env=env, check=True).stdout
     if os.environ.get("BENCH_DEBUG"):
         print(out)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
-    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    rps = float(_found(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = _ms(_found(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = _ms(_found(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    total = int(_found(r"(\d+) requests in", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out

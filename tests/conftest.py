@@ -121,7 +121,7 @@ def settings(engine: Engine) -> Settings:
         TWILIO_SMS_FROM="+15005550006",
         TURNOUT_COALITION_NAME="Voter Power Coalition",
         TURNOUT_HELP_CONTACT="call 213-555-0100",
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.app import create_app
 from bot.models import ConsentEvent, Contact, ContactImport, Membership
@@ -93,9 +93,11 @@ def test_two_partners_import_and_each_sees_only_its_own(
         ("beta", "+12135550103"),
     ]
     with Session(engine) as session:
-        shared = session.scalars(select(Contact).where(Contact.phone == "+12135550101")).one()
+        shared = session.scalars(select(Contact).where(col(Contact.phone) == "+12135550101")).one()
         events = session.scalars(
-            select(ConsentEvent.organization_id).where(ConsentEvent.contact_id == shared.id)
+            select(col(ConsentEvent.organization_id)).where(
+                col(ConsentEvent.contact_id) == shared.id
+            )
         ).all()
     assert count(engine, Contact) == 3 and count(engine, Membership) == 4 and len(events) == 2
     assert shared.language == "es"  # from Beta's list: Alpha's gave none

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -24,13 +25,13 @@ def double() -> Iterator[TwilioDouble]:
 
 
 def _settings(double: TwilioDouble, **extra: str) -> Settings:
-    return Settings(
-        TWILIO_ACCOUNT_SID=SID,
-        TWILIO_AUTH_TOKEN=TOKEN,
-        TWILIO_API_BASE_URL=double.url,
-        _env_file=None,
-        **extra,  # type: ignore[call-arg]
-    )
+    values: dict[str, Any] = {
+        "TWILIO_ACCOUNT_SID": SID,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "TWILIO_API_BASE_URL": double.url,
+        **extra,
+    }
+    return Settings(**values, _env_file=None)
 
 
 def _send(settings: Settings, message: Outgoing) -> SendResult:
@@ -98,7 +99,7 @@ def test_wrong_credentials_are_reported(double: TwilioDouble) -> None:
 
 def test_missing_credentials_or_sender_are_clear_errors(double: TwilioDouble) -> None:
     with pytest.raises(RuntimeError, match="TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"):
-        TwilioSender.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+        TwilioSender.from_settings(Settings(_env_file=None))
     settings = _settings(double)
     assert TwilioSender.from_settings(settings).channels == frozenset()
     sms = _send(settings, Outgoing("+12135550123", "sms", "hi"))

@@ -9,11 +9,12 @@ import datetime as dt
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from sqlalchemy import Engine, select, update
+from sqlmodel import col
 from twilio.request_validator import RequestValidator
 
 from bot import tables
@@ -59,9 +60,9 @@ def live(engine: Engine, double: TwilioDouble) -> Iterator[Settings]:
         yield settings
 
 
-def _wait(predicate: object, timeout: float = 10.0) -> None:
+def _wait(predicate: Callable[[], object], timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
+    while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError("timed out")
         time.sleep(0.05)
@@ -286,9 +287,7 @@ def test_twilio_errors_retry_fail_and_opt_out(
         opted = conn.execute(
             select(tables.CONTACTS.c.opted_out).where(tables.CONTACTS.c.phone == stopped)
         ).scalar()
-        events = conn.execute(
-            select(ConsentEvent.kind, ConsentEvent.source)  # type: ignore[call-overload]
-        ).all()
+        events = conn.execute(select(col(ConsentEvent.kind), col(ConsentEvent.source))).all()
     assert counts["failed_by_error"] == {"21610": 1, "21211": 1, "30007": 1}
     assert opted is True
     assert ("opt_out", "carrier") in [tuple(e) for e in events]

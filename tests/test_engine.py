@@ -67,7 +67,7 @@ def _with_lookups(
     asked: list[str] = []
     while (request := next((e for e in result.effects if e.kind == "lookup"), None)) is not None:
         asked.append(request.value or "")
-        given = answers.pop(0) if answers else {"lookup": request.value}
+        given: dict[str, Any] = answers.pop(0) if answers else {"lookup": request.value}
         assert given["lookup"] == request.value, where
         for name, value in given.get("expect_data", {}).items():
             assert (request.data or {}).get(name) == value, f"{where}: lookup data {name}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -19,9 +20,9 @@ from bot.contacts.organizations import PartnerError, slugify
 from tests.helpers.partners import LANGUAGES
 
 
-def _outcome(convert: object, raw: str) -> str:
+def _outcome(convert: Callable[[str], object], raw: str) -> str:
     try:
-        return str(convert(raw))  # type: ignore[operator]
+        return str(convert(raw))
     except PhoneProblem as exc:
         return f"error: {exc}"
 
@@ -173,7 +174,7 @@ def test_csv_chunks_round_trip() -> None:
 
 def test_copy_text_escapes_what_copy_would_misread() -> None:
     when = datetime(2024, 5, 1, tzinfo=UTC)
-    rows = [
+    rows: list[list[object]] = [
         ["+12135550101", "O\\Brien", None, when, 7],
         ["+12135550102", "a\tb\nc\rd", "x", when, 8],
     ]

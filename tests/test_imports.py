@@ -28,7 +28,7 @@ from tests.helpers.partners import (
     run_file,
     start,
 )
-from tests.helpers.webhook import Signer, bodies, fields
+from tests.helpers.webhook import Signer, bodies, fields, runtime
 
 pytestmark = pytest.mark.db
 HEADER = "cell,first_name,last_name,zip,language,opt_in_date"
@@ -46,11 +46,11 @@ LIST = csv_text(
 
 def _memberships(engine: Engine, org_id: int | None = None) -> dict[str, dict[str, Any]]:
     with Session(engine) as session:
-        query = select(Membership, Contact.phone).join(
+        query = select(Membership, col(Contact.phone)).join(
             Contact, col(Contact.id) == Membership.contact_id
         )
         if org_id is not None:
-            query = query.where(Membership.organization_id == org_id)
+            query = query.where(col(Membership.organization_id) == org_id)
         return {
             phone: m.model_dump(exclude={"last_import_id"})
             for m, phone in session.execute(query).all()
@@ -60,13 +60,15 @@ def _memberships(engine: Engine, org_id: int | None = None) -> dict[str, dict[st
 def _events(engine: Engine, phone: str | None = None) -> list[tuple[str, str, int | None]]:
     with Session(engine) as session:
         query = (
-            select(ConsentEvent.kind, ConsentEvent.source, ConsentEvent.organization_id)
+            select(
+                col(ConsentEvent.kind), col(ConsentEvent.source), col(ConsentEvent.organization_id)
+            )
             .join(Contact, col(Contact.id) == ConsentEvent.contact_id)
             .order_by(col(ConsentEvent.id))
         )
         if phone:
-            query = query.where(Contact.phone == phone)
-        return [tuple(r) for r in session.execute(query).all()]  # type: ignore[misc]
+            query = query.where(col(Contact.phone) == phone)
+        return [tuple(r) for r in session.execute(query).all()]
 
 
 def test_an_import_counts_every_row_once_and_records_consent(
@@ -102,8 +104,8 @@ def test_an_import_counts_every_row_once_and_records_consent(
     assert members["+12135550102"]["consent_source"] == "festival"
     assert _events(engine) == [("opt_in", "import", org_id)] * 3
     with Session(engine) as session:
-        texts = set(session.scalars(select(ConsentEvent.text)).all())
-        languages = dict(session.execute(select(Contact.phone, Contact.language)).all())
+        texts = set(session.scalars(select(col(ConsentEvent.text))).all())
+        languages = dict(session.execute(select(col(Contact.phone), col(Contact.language))).all())
         problems = session.scalars(
             select(ContactImportError).order_by(col(ContactImportError.row_number))
         ).all()
@@ -178,7 +180,7 @@ def test_an_opted_out_voter_stays_opted_out(
     alpha, _, _ = make_org(engine, "Alpha")
     beta, _, _ = make_org(engine, "Beta")
     run_file(engine, tmp_path, alpha, csv_text("phone,first_name", "2135550101,Ana"))
-    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    rt = runtime(client)
     stopped = bodies(post_signed("/twilio/messages", fields("STOP", sender="+12135550101")))
     assert stopped == [rt.render("consent.stopped", "en")]
     alto = bodies(post_signed("/twilio/messages", fields("ALTO", sender="+12135550109")))
@@ -196,7 +198,7 @@ def test_an_opted_out_voter_stays_opted_out(
         assert (imp.suppressed, imp.new_memberships, imp.duplicates) == (3, 1, 0), counts(imp)
         assert_adds_up(imp)
     with Session(engine) as session:
-        out = dict(session.execute(select(Contact.phone, Contact.opted_out)).all())
+        out = dict(session.execute(select(col(Contact.phone), col(Contact.opted_out))).all())
     assert out == {"+12135550101": True, "+12135550109": True, "+12135550110": False}
     assert _memberships(engine, alpha)["+12135550101"]["first_name"] == "Ana"  # untouched
     assert "+12135550109" not in _memberships(engine)

@@ -11,7 +11,6 @@ from sqlalchemy import Engine, select, update
 
 from bot import tables
 from bot.clock import utcnow
-from bot.models import Contact
 from bot.sending.plans import edit_reminder, ensure_plans, reminders_of
 from bot.voter.elections import save_election
 from bot.voter.places.importer import import_places
@@ -38,7 +37,7 @@ def _say(post_signed: Signer, text: str) -> list[str]:
 def _ref(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return conn.execute(
-            select(Contact.polling_place_ref).where(Contact.phone == PHONE)  # type: ignore[arg-type]
+            select(tables.CONTACTS.c.polling_place_ref).where(tables.CONTACTS.c.phone == PHONE)
         ).scalar()
 
 

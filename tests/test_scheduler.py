@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.models import Contact, Conversation
 from bot.settings import Settings
@@ -35,7 +35,9 @@ def test_expire_conversations_resets_only_idle_ones(engine: Engine) -> None:
         assert expire_conversations(s, now=NOW, idle=timedelta(hours=24)) == 1
         s.commit()
     with Session(engine) as s:
-        states = dict(s.execute(select(Conversation.contact_id, Conversation.state)).all())  # type: ignore[call-overload]
+        states = dict(
+            s.execute(select(col(Conversation.contact_id), col(Conversation.state))).all()
+        )
     assert states[stale] is None
     assert states[fresh] == {
         "node": "reminders.asking",
@@ -44,7 +46,7 @@ def test_expire_conversations_resets_only_idle_ones(engine: Engine) -> None:
 
 
 def test_scheduler_catches_up_missed_runs(engine: Engine) -> None:
-    settings = Settings(TURNOUT_CONVERSATION_IDLE_MINUTES=90, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(TURNOUT_CONVERSATION_IDLE_MINUTES=90, _env_file=None)
     scheduler = build_scheduler(engine, settings, blocking=False)
     jobs = {job.id: job for job in scheduler.get_jobs()}
     job = jobs["expire_conversations"]

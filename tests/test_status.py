@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.models import ConsentEvent, Contact, OutboundMessage
 from tests.helpers.webhook import Signer, fields
@@ -36,8 +36,8 @@ def _row(engine: Engine, query: str) -> OutboundMessage:
     with Session(engine) as s:
         rows = s.scalars(
             select(OutboundMessage)
-            .where(OutboundMessage.inbound_id == inbound_id)
-            .order_by(OutboundMessage.id)  # type: ignore[arg-type]
+            .where(col(OutboundMessage.inbound_id) == inbound_id)
+            .order_by(col(OutboundMessage.id))
         ).all()
     return rows[position]
 

@@ -59,7 +59,7 @@ async def _get(
         return response.status, await response.json()
 
 
-async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"
@@ -72,7 +72,7 @@ def test_a_create_answers_like_twilio_after_the_latency() -> None:
         async def test(session: aiohttp.ClientSession) -> None:
             started = time.monotonic()
             pending = asyncio.ensure_future(_create(session, double, To="+12135550123"))
-            await asyncio.sleep(0.1)
+            await _until(lambda: len(double.created) == 1)
             # Created on arrival, before the answer.
             assert not pending.done() and len(double.created) == 1
             status, message = await pending
@@ -233,6 +233,9 @@ def test_status_callbacks_are_signed_and_arrive_in_order() -> None:
                     session, double, To="+12135550123", StatusCallback=callback
                 )
                 await _until(lambda: len(receiver.received) == 2)
+                # The double counts a callback once it has read the answer, just after the
+                # receiver kept it: wait (with the receiver still up) until both are counted.
+                await _until(lambda: double.callbacks_sent + double.callback_failures == 2)
             validator = RequestValidator(TOKEN)
             for url, signature, form in receiver.received:
                 assert url == callback

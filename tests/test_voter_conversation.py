@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.clock import utcnow
 from bot.models import Conversation
@@ -17,7 +17,7 @@ from bot.voter.places.importer import import_places
 from bot.voter.roll.loader import import_voters
 from messages.segments import count_segments
 from tests.helpers.voter import ALBEMARLE, MARICOPA, NOW, ROLL, write_roll
-from tests.helpers.webhook import Signer, bodies, fields
+from tests.helpers.webhook import Signer, bodies, fields, runtime
 
 pytestmark = pytest.mark.db
 PHONE = "+12135550177"
@@ -42,7 +42,7 @@ def test_where_do_i_vote_from_an_address(post_signed: Signer, engine: Engine) ->
     )
     assert count_segments(reply[0]).segments <= 3
     with Session(engine) as s:
-        state = s.scalars(select(Conversation.state)).one()
+        state = s.scalars(select(col(Conversation.state))).one()
     assert state is not None and "vars" not in state  # the address is not kept
 
 
@@ -93,7 +93,7 @@ def test_am_i_registered(
     for private in ("Elm St", "Pine Rd", "DEM", "2135550100", "2010-01-02", "Maricopa"):
         assert private not in reply[0]
     with Session(engine) as s:
-        state = s.scalars(select(Conversation.state)).one()
+        state = s.scalars(select(col(Conversation.state))).one()
     assert state is not None and "vars" not in state  # name and birth date are not kept
 
 
@@ -127,7 +127,7 @@ def test_at_most_five_checks_a_day(post_signed: Signer, engine: Engine, tmp_path
 
 def test_without_a_roll_the_official_lookup(post_signed: Signer, client: TestClient) -> None:
     _say(post_signed, "English")
-    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    rt = runtime(client)
     assert _say(post_signed, "1") == [rt.render("registration.lookup", "en")]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.app import create_app
 from bot.models import (
@@ -22,7 +22,7 @@ from bot.models import (
     OutboundMessage,
 )
 from bot.settings import Settings
-from tests.helpers.webhook import Signer, bodies, contact, count, fields
+from tests.helpers.webhook import Signer, bodies, contact, count, fields, runtime
 
 pytestmark = pytest.mark.db
 
@@ -145,7 +145,7 @@ def test_whatsapp_sender_is_the_same_contact(post_signed: Signer, engine: Engine
     found = contact(engine)
     assert found is not None and found.whatsapp_last_inbound_at is not None
     with Session(engine) as s:
-        out = s.scalars(select(OutboundMessage).order_by(OutboundMessage.id.desc())).first()  # type: ignore[union-attr]
+        out = s.scalars(select(OutboundMessage).order_by(col(OutboundMessage.id).desc())).first()
     assert out is not None and out.channel == "whatsapp"
     assert out.to_address == "whatsapp:+12135550123"
 
@@ -225,7 +225,7 @@ def test_each_language_is_answered_in_it(
 ) -> None:
     response = post_signed("/twilio/messages", fields(text))
     texts = bodies(response)
-    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    rt = runtime(client)
     assert texts == [rt.render("welcome.greeting", language), rt.render("polling.lookup", language)]
     assert expected in texts[1]
     found = contact(engine)
@@ -235,7 +235,7 @@ def test_each_language_is_answered_in_it(
 def test_language_menu_when_unsure_then_choice_by_number(
     post_signed: Signer, engine: Engine, client: TestClient
 ) -> None:
-    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    rt = runtime(client)
     menu = bodies(post_signed("/twilio/messages", fields("ok")))
     assert len(menu) == 1
     for code in ("en", "es", "zh", "vi", "ko", "tl"):
@@ -289,7 +289,7 @@ STOP_WORDS = [
 def test_opt_out_family_per_language(
     language: str, word: str, post_signed: Signer, engine: Engine, client: TestClient
 ) -> None:
-    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    rt = runtime(client)
     phone = "+12135550150"
     post_signed("/twilio/messages", fields(rt.catalogs.by_language[language].name, sender=phone))
     assert bodies(post_signed("/twilio/messages", fields("3", sender=phone)))  # mid-question
@@ -301,7 +301,7 @@ def test_opt_out_family_per_language(
     for other in ("hola", "yes", "1", "MENU", "where do I vote", "English"):
         assert bodies(post_signed("/twilio/messages", fields(other, sender=phone))) == []
     with Session(engine) as s:
-        events = s.scalars(select(ConsentEvent).order_by(ConsentEvent.id)).all()  # type: ignore[arg-type]
+        events = s.scalars(select(ConsentEvent).order_by(col(ConsentEvent.id))).all()
     assert [(e.kind, e.source, e.channel, e.text) for e in events] == [
         ("opt_out", "keyword", "sms", word)
     ]
@@ -327,7 +327,7 @@ HELP_WORDS = [
 def test_help_per_language(
     language: str, word: str, post_signed: Signer, engine: Engine, client: TestClient
 ) -> None:
-    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    rt = runtime(client)
     phone = "+12135550151"
     post_signed("/twilio/messages", fields(rt.catalogs.by_language[language].name, sender=phone))
     asked = bodies(post_signed("/twilio/messages", fields("3", sender=phone)))
@@ -343,7 +343,7 @@ def test_help_per_language(
 def test_help_while_opted_out_and_only_start_resubscribes(
     post_signed: Signer, engine: Engine, client: TestClient
 ) -> None:
-    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    rt = runtime(client)
     post_signed("/twilio/messages", fields("Español"))
     post_signed("/twilio/messages", fields("ALTO"))
     helped = bodies(post_signed("/twilio/messages", fields("AYUDA")))
@@ -357,7 +357,7 @@ def test_help_while_opted_out_and_only_start_resubscribes(
     again = bodies(post_signed("/twilio/messages", fields("hola")))
     assert again[0] == rt.render("welcome.greeting", "es")
     with Session(engine) as s:
-        kinds = [e.kind for e in s.scalars(select(ConsentEvent).order_by(ConsentEvent.id))]  # type: ignore[arg-type]
+        kinds = [e.kind for e in s.scalars(select(ConsentEvent).order_by(col(ConsentEvent.id)))]
     assert kinds == ["opt_out", "help", "opt_in"]
 
 

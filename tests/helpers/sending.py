@@ -66,7 +66,7 @@ def sending_settings(engine: Engine, double_url: str, public: str | None, **extr
     if public:
         values["PUBLIC_BASE_URL"] = public
     values.update(extra)
-    return Settings(**values, _env_file=None)  # type: ignore[call-arg]
+    return Settings(**values, _env_file=None)
 
 
 def organization(engine: Engine, slug: str, *, admin: bool = False) -> int:

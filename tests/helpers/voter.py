@@ -9,8 +9,14 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
-from bot.models import Contact
-from bot.voter.schema import PlaceSource, PollingPlace, Precinct, PrecinctPlace, StreetSegment
+from bot.tables import (
+    CONTACTS,
+    PLACE_SOURCES,
+    POLLING_PLACES,
+    PRECINCT_PLACES,
+    PRECINCTS,
+    STREET_SEGMENTS,
+)
 
 NOW = dt.datetime(2024, 10, 1, 12, tzinfo=dt.UTC)
 ALBEMARLE = Path(__file__).resolve().parent.parent / "data" / "vip" / "sample_feed_v5.xml"
@@ -111,20 +117,18 @@ def write_roll(path: Path, rows: list[list[str]], *, encoding: str = "utf-8") ->
 
 def add_contact(engine: Engine, phone: str = "+12135550123") -> int:
     """A contact, as the webhook would have made it; returns its id."""
-    row = {"phone": phone, "opted_out": False, "reminders": False}
+    row: dict[str, Any] = {"phone": phone, "opted_out": False, "reminders": False}
     row |= {"created_at": NOW, "updated_at": NOW}
     with engine.begin() as conn:
-        table: Any = Contact.__table__  # type: ignore[attr-defined]
-        return int(conn.execute(insert(table).returning(table.c.id), row).scalar_one())
+        return int(conn.execute(insert(CONTACTS).returning(CONTACTS.c.id), row).scalar_one())
 
 
 def split_street(engine: Engine) -> None:
     """An active source where 100-198 Main St, Charlottesville is in two precincts by ZIP."""
-    tables: list[Any] = [t.__table__ for t in (PlaceSource, Precinct, PollingPlace)]  # type: ignore[attr-defined]
-    sources, precincts, places = tables
+    sources, precincts, places = PLACE_SOURCES, PRECINCTS, POLLING_PLACES
     with engine.begin() as conn:
-        source = {"name": "hand", "file_name": "hand", "kind": "csv", "status": "active"}
-        source |= {"problems": 0, "imported_at": NOW}
+        source: dict[str, Any] = {"name": "hand", "file_name": "hand", "kind": "csv"}
+        source |= {"status": "active", "problems": 0, "imported_at": NOW}
         sid = conn.execute(insert(sources).returning(sources.c.id), source).scalar_one()
         for n, zip5 in ((1, "22901"), (2, "22902")):
             pid = conn.execute(
@@ -135,11 +139,11 @@ def split_street(engine: Engine) -> None:
             place |= {"address": f"{n} School Rd", "city": "Charlottesville", "zip": zip5}
             place_id = conn.execute(insert(places).returning(places.c.id), place).scalar_one()
             conn.execute(
-                insert(PrecinctPlace.__table__),  # type: ignore[attr-defined]
+                insert(PRECINCT_PLACES),
                 {"precinct_id": pid, "place_id": place_id, "shared": False},
             )
             segment = {"source_id": sid, "precinct_id": pid, "source_ref": f"s{n}"}
             segment |= {"start_house": 100, "end_house": 198, "odd_even": "both"}
             segment |= {"street_name": "MAIN", "street_suffix": "ST", "city": "CHARLOTTESVILLE"}
             segment |= {"state": "VA", "zip": zip5, "includes_all_addresses": False}
-            conn.execute(insert(StreetSegment.__table__), segment)  # type: ignore[attr-defined]
+            conn.execute(insert(STREET_SEGMENTS), segment)

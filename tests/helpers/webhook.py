@@ -5,12 +5,15 @@ from __future__ import annotations
 import itertools
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.models import Contact
+from bot.runtime import Runtime
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 Signer = Callable[..., Any]
@@ -51,6 +54,12 @@ def count(engine: Engine, model: Any) -> int:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
+def runtime(client: TestClient) -> Runtime:
+    """The app's runtime (catalogs, flows, settings), to render the replies a test expects."""
+    rt: Runtime = cast(FastAPI, client.app).state.runtime
+    return rt
+
+
 def contact(engine: Engine, phone: str = "+12135550123") -> Contact | None:
     with Session(engine) as s:
-        return s.scalars(select(Contact).where(Contact.phone == phone)).first()
+        return s.scalars(select(Contact).where(col(Contact.phone) == phone)).first()
