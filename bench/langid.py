@@ -3,7 +3,7 @@
 Run from the project root: `python -m bench.langid`. Prints a Markdown report and writes it to
 `bench/results/langid.md`. Data:
 
-- lingua's test data (`../shared/langid/lingua-testdata`, Apache-2.0), for the supported languages
+- lingua's test data (`bench/data/lingua-testdata`, Apache-2.0), for the supported languages
   it has (en es zh vi ko tl ja hi th), at most the first `--lines` lines per file. Every detector
   must answer (Turnout's with `abstain=False`); no answer counts as not right. The zh files are
   Simplified Chinese; zh or zh-Hant both count as right there.
@@ -33,7 +33,7 @@ from flows.text import normalize
 from messages.catalog import Catalogs
 
 ROOT = Path(__file__).resolve().parent.parent
-LINGUA_DATA = ROOT.parent / "shared" / "langid" / "lingua-testdata"
+LINGUA_DATA = ROOT / "bench" / "data" / "lingua-testdata"
 SMS_DATA = ROOT / "bench" / "data" / "sms_langid.tsv"
 RESULTS = ROOT / "bench" / "results" / "langid.md"
 KINDS = ("single-words", "word-pairs", "sentences")

@@ -1,9 +1,9 @@
 """Our Twilio clients against Twilio's own OpenAPI description, served by Stoplight Prism.
 
 Prism (`make .tools/prism/.installed` installs it under .tools/) mocks the Messages API from
-../shared/twilio/twilio_api_v2010.json and checks every request against it: the path's
-AccountSid pattern, HTTP Basic credentials being there (not their value), the form fields'
-names, types, patterns and formats (MessagingServiceSid `MG…`, ContentSid `HX…`,
+tests/data/twilio/twilio_api_v2010.json (Twilio's, copied in) and checks every request against
+it: the path's AccountSid pattern, HTTP Basic credentials being there (not their value), the
+form fields' names, types, patterns and formats (MessagingServiceSid `MG…`, ContentSid `HX…`,
 StatusCallback a URI, `To` required), the query's PageSize range. A request that does not
 conform gets a 401/415/422 problem document naming the violation; one that does gets the
 spec's example (a 201 with `SMaaaa…`). The spec's servers (https://api.twilio.com) play no
@@ -43,7 +43,7 @@ from bot.settings import Settings
 from bot.twilio.client import TwilioSender
 
 ROOT = Path(__file__).parents[1]
-SPEC = Path(__file__).parents[1].parent / "shared" / "twilio" / "twilio_api_v2010.json"
+SPEC = Path(__file__).resolve().parent / "data" / "twilio" / "twilio_api_v2010.json"
 PRISM = ROOT / ".tools" / "prism" / "node_modules" / ".bin" / "prism"
 INSTALL = "make .tools/prism/.installed"
 
