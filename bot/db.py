@@ -109,7 +109,9 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": WRITE_WAIT}
+            url,
+            connect_args={"check_same_thread": False, "timeout": WRITE_WAIT},
+            hide_parameters=True,  # errors never quote a row's values (phones, texts)
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _begin)
@@ -118,7 +120,9 @@ def make_engine(url: str) -> Engine:
         return engine
     # pre-ping costs a round trip per transaction; recycling connections and the pool's
     # invalidation on a disconnect error recover from a database restart instead.
-    return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
+    return create_engine(
+        url, pool_size=10, max_overflow=10, pool_recycle=1800, hide_parameters=True
+    )
 
 
 def read_only(conn: Connection) -> Connection:
@@ -130,7 +134,9 @@ def read_only(conn: Connection) -> Connection:
 def make_async_engine(engine: Engine) -> AsyncEngine:
     """The async twin of a PostgreSQL engine (psycopg's async mode), for the web workers."""
     url = engine.url.render_as_string(hide_password=False)
-    return create_async_engine(url, pool_size=20, max_overflow=10, pool_recycle=1800)
+    return create_async_engine(
+        url, pool_size=20, max_overflow=10, pool_recycle=1800, hide_parameters=True
+    )
 
 
 def transaction(engine: Engine, work: Callable[[Connection], T]) -> T:

@@ -102,7 +102,7 @@ class OutboundMessage(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     message_key: str | None = Field(default=None, max_length=64)
     language: str | None = Field(default=None, max_length=16)
-    status: str = Field(max_length=16, index=True)  # replied, sent, delivered, failed ...
+    status: str = Field(max_length=32, index=True)  # replied, sent, partially_delivered ...
     twilio_sid: str | None = Field(default=None, max_length=64, unique=True)
     error_code: int | None = None
     created_at: datetime

@@ -1,8 +1,15 @@
-"""Phone numbers: Twilio addresses to (channel, E.164), and masking for logs."""
+"""Phone numbers: Twilio addresses to (channel, E.164), and masking for logs.
+
+Only ASCII digits ever reach E.164: digits of other scripts (٢١٣, ２１３) are read as the digits
+they are; letters (1-800-FLOWERS), extensions and other channels' addresses (messenger:...)
+are refused with the reason, and so is the coalition's own number as a contact.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import phonenumbers
@@ -10,8 +17,12 @@ import phonenumbers
 from bot.errors import Invalid
 
 WHATSAPP_PREFIX = "whatsapp:"
-# What Twilio sends is already E.164: the webhook need not parse it again.
-_E164 = re.compile(r"\+[1-9]\d{7,14}")
+MAX_RAW = 64  # characters of a phone as written that are worth reading
+# What Twilio sends is already E.164: the webhook need not parse it again. ASCII digits only
+# (`\d` would take any script's).
+_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]{1,20}):")
+_EXTENSION = re.compile(r"(?i)(?:ext\.?|extension|x|#)\s*[0-9]+\s*$")
 
 
 class AddressError(Invalid):
@@ -31,24 +42,60 @@ class Address:
         return f"{WHATSAPP_PREFIX}{self.phone}" if self.channel == "whatsapp" else self.phone
 
 
+def ascii_digits(text: str) -> str:
+    """Digits of any script as ASCII digits (٢١٣ and ２１３ are 213); the rest as it is."""
+    return "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text
+    )
+
+
+def plain_number(raw: str) -> str:
+    """A phone as written, checked for what phonenumbers would quietly accept: letters
+    (vanity numbers), an extension, another channel's scheme. AddressError says which."""
+    value = ascii_digits(unicodedata.normalize("NFKC", raw)).strip()
+    if len(value) > MAX_RAW:
+        raise AddressError(f"not a phone number: longer than {MAX_RAW} characters")
+    if _EXTENSION.search(value) and len(re.sub(r"[^0-9]", "", value)) > 10:
+        raise AddressError("a phone number with an extension cannot receive texts")
+    if any(ch.isalpha() for ch in value):
+        raise AddressError("not a phone number: it has letters (write the digits)")
+    if any(unicodedata.category(ch)[0] == "C" for ch in value):
+        raise AddressError("not a phone number: it has control characters")
+    return value
+
+
 def to_e164(number: str, region: str = "US") -> str:
-    """Normalize a phone number to E.164, or raise AddressError saying why."""
+    """Normalize a phone number to E.164 (ASCII digits), or raise AddressError saying why."""
+    value = plain_number(number)
     try:
-        parsed = phonenumbers.parse(number, region)
+        parsed = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException as exc:
         raise AddressError(f"not a phone number: {exc}") from exc
+    if parsed.extension:
+        raise AddressError("a phone number with an extension cannot receive texts")
     if not phonenumbers.is_possible_number(parsed):
         raise AddressError("not a possible phone number (wrong length)")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def parse_address(raw: str, region: str = "US") -> Address:
-    """Split a Twilio `From`/`To` value into channel and E.164 number."""
+    """Split a Twilio `From`/`To` value into channel and E.164 number (SMS or WhatsApp only)."""
     value = raw.strip()
     channel = "sms"
     if value.lower().startswith(WHATSAPP_PREFIX):
         channel, value = "whatsapp", value[len(WHATSAPP_PREFIX) :]
+    elif _SCHEME.match(value) and not value.lower().startswith("tel:"):
+        raise AddressError("only SMS and WhatsApp addresses (a phone number, or whatsapp:+1...)")
+    value = value.removeprefix("tel:").removeprefix("TEL:")
     return Address(channel, value if _E164.fullmatch(value) else to_e164(value, region))
+
+
+def contact_number(raw: str, region: str, ours: Iterable[str | None]) -> str:
+    """A voter's phone as a contact's E.164 number: never one of the coalition's own."""
+    phone = parse_address(raw, region).phone
+    if phone in {parse_address(n, region).phone for n in ours if n}:
+        raise AddressError("that is the coalition's own number, not a voter's")
+    return phone
 
 
 def mask(phone: str | None) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from bot.app import create_app
 from bot.db import is_sqlite, make_engine
-from bot.logs import configure_logging
+from bot.logs import configure_logging, uvicorn_log_config
 from bot.migrate import upgrade
 from bot.settings import get_settings
 from scheduler.process import Sending, build_scheduler
@@ -51,6 +51,7 @@ def serve(
             host=host,
             port=port,
             log_level="info",
+            log_config=uvicorn_log_config(),
             loop=event_loop(engine),
         )
     finally:

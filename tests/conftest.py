@@ -7,6 +7,7 @@ skipped with a note (in CI, where `CI` is set, it fails instead).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
 from bot.db import make_engine
+from bot.logs import PHONE
 from bot.migrate import upgrade
 from bot.settings import Settings
 from tests.helpers.webhook import AUTH_TOKEN, Signer
@@ -160,3 +162,36 @@ def post_signed(client: TestClient) -> Signer:
 def repo_root() -> Path:
     """The repository's top folder."""
     return Path(__file__).resolve().parent.parent
+
+
+class _Kept(logging.Handler):
+    """Keeps every record above DEBUG as our code and its libraries wrote it (unmasked)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        if PHONE.search(text):
+            self.leaks.append(f"{record.levelname} {record.name}: {text[:300]}")
+
+
+@pytest.fixture(autouse=True)
+def _no_phone_numbers_in_logs() -> Iterator[None]:
+    """Fails any test during which a full phone number reached a log record above DEBUG, as
+    written (before the handlers' masking, which production has as a second line)."""
+    kept = _Kept()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(kept)
+    root.setLevel(min(level, logging.INFO) if level else logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(kept)
+        root.setLevel(level)
+    if kept.leaks:
+        pytest.fail("a phone number reached the logs:\n" + "\n".join(kept.leaks[:5]))

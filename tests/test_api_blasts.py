@@ -433,8 +433,9 @@ def test_a_partners_started_blast_reaches_its_list_only(
 def test_a_test_send_goes_to_one_number(client: TestClient, world: World, engine: Engine) -> None:
     made = create(client, world.alpha, whatsapp_templates={"en": HX})
     path = f"/api/v1/blasts/{made['id']}/test"
+    # A coalition admin tests a partner's blast on a number nobody has listed.
     queued = client.post(
-        path, headers=bearer(world.alpha), json={"phone": "(213) 555-0199", "language": "es"}
+        path, headers=bearer(world.admin), json={"phone": "(213) 555-0199", "language": "es"}
     )
     assert queued.status_code == 202, queued.text
     test = queued.json()
@@ -480,7 +481,7 @@ def test_test_sends_refuse_bad_input(
 ) -> None:
     made = create(client, world.alpha)
     response = client.post(
-        f"/api/v1/blasts/{made['id']}/test", headers=bearer(world.alpha), json=body
+        f"/api/v1/blasts/{made['id']}/test", headers=bearer(world.admin), json=body
     )
     assert response.status_code == 422 and response.json()["detail"].startswith(detail)
     with engine.connect() as conn:
@@ -494,6 +495,53 @@ def test_test_sends_refuse_bad_input(
     assert (other.status_code, other.json()) == (404, {"detail": "not found"})
 
 
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "+12135550199",  # on nobody's list
+        "+12135550103",  # on Beta's list only
+        "+15005550006",  # the coalition's own number
+        "+1٢١٣٥٥٥٠١٠٣",  # Beta's, in Arabic-Indic digits
+    ],
+)
+def test_a_partner_tests_only_on_its_own_contacts(
+    client: TestClient, world: World, engine: Engine, phone: str
+) -> None:
+    made = create(client, world.alpha)
+    path = f"/api/v1/blasts/{made['id']}/test"
+    with engine.connect() as conn:
+        before = conn.execute(select(CONTACTS.c.id, CONTACTS.c.phone)).all()
+    refused = client.post(path, headers=bearer(world.alpha), json={"phone": phone})
+    assert refused.status_code == 422, refused.text
+    detail = refused.json()["detail"]
+    assert detail.startswith("phone: ")
+    assert ("not on your list" in detail) or ("own number" in detail)
+    assert "opted" not in detail and "Beta" not in detail and "beta" not in detail
+    with engine.connect() as conn:
+        after = conn.execute(select(CONTACTS.c.id, CONTACTS.c.phone)).all()
+        kinds = list(conn.execute(select(SENDS.c.kind)).scalars())
+    assert (after, kinds) == (before, ["blast"])  # no contact made, no test stored
+
+
+def test_a_partners_test_to_its_own_opted_out_contact_says_so_only_to_it(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    made = create(client, world.alpha)
+    path = f"/api/v1/blasts/{made['id']}/test"
+    # Alpha's own contact who opted out: Alpha's list shows it already, the test says so too.
+    queued = client.post(path, headers=bearer(world.alpha), json={"phone": "+12135550104"})
+    assert queued.status_code == 202, queued.text
+    assert queued.json()["to"] == "…0104"
+    # Beta cannot even learn that the number is a contact of someone.
+    beta = create(client, world.beta)
+    other = client.post(
+        f"/api/v1/blasts/{beta['id']}/test",
+        headers=bearer(world.beta),
+        json={"phone": "+12135550104"},
+    )
+    assert other.status_code == 422 and "opted" not in other.json()["detail"]
+
+
 def test_test_sends_are_limited_per_organization_and_day(
     client: TestClient, world: World, engine: Engine
 ) -> None:
@@ -502,9 +550,11 @@ def test_test_sends_are_limited_per_organization_and_day(
     made = create(client, world.alpha)
     path = f"/api/v1/blasts/{made['id']}/test"
     for i in range(TESTS_PER_DAY):
-        sent = client.post(path, headers=bearer(world.alpha), json={"phone": f"+1213555{i:04d}"})
+        key = world.alpha if i % 2 else world.admin  # the partner's own and the admin's count
+        phone = "+12135550101" if i % 2 else f"+1213555{i:04d}"
+        sent = client.post(path, headers=bearer(key), json={"phone": phone})
         assert sent.status_code == 202, sent.text
-    over = client.post(path, headers=bearer(world.alpha), json={"phone": "+12135559999"})
+    over = client.post(path, headers=bearer(world.alpha), json={"phone": "+12135550101"})
     assert over.status_code == 429
     assert over.json()["detail"] == f"at most {TESTS_PER_DAY} test sends a day per organization"
     with engine.connect() as conn:

@@ -108,13 +108,17 @@ def test_63016_is_recorded(post_signed: Signer, engine: Engine) -> None:
         assert not s.scalars(select(Contact)).one().opted_out
 
 
+SID = "SM" + "1" * 32
+
+
 @pytest.mark.parametrize(
     ("data", "query", "message"),
     [
         ({"MessageStatus": "sent"}, "", "MessageSid"),
-        ({"MessageSid": "SM1"}, "", "MessageStatus"),
-        ({"MessageSid": "SM1", "MessageStatus": "failed", "ErrorCode": "x"}, "", "ErrorCode"),
-        ({"MessageSid": "SM1", "MessageStatus": "sent"}, "?i=abc&n=0", "query parameter i"),
+        ({"MessageSid": SID}, "", "MessageStatus"),
+        ({"MessageSid": SID, "MessageStatus": "failed", "ErrorCode": "x"}, "", "ErrorCode"),
+        ({"MessageSid": SID, "MessageStatus": "sent"}, "?i=abc&n=0", "query parameter i"),
+        ({"MessageSid": "SM1", "MessageStatus": "sent"}, "", "MessageSid"),
     ],
 )
 def test_malformed_callbacks_are_400(

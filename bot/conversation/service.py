@@ -22,7 +22,7 @@ from bot.conversation.consent import apply_effects, open_handoff
 from bot.conversation.store import ContactState, begin_inbound, write_back
 from bot.phones import Address, mask
 from bot.runtime import Runtime
-from bot.tables import INBOUND
+from bot.tables import CONTACTS, INBOUND
 from bot.twilio.twiml import EMPTY_TWIML, twiml_for
 from flows.engine import ContactView, Effect, Event, Result, step
 from flows.model import EffectKind
@@ -132,19 +132,35 @@ def _reply_rows(
     ]
 
 
-def _duplicate(conn: Connection, msg: Inbound) -> Handled:
+class Duplicate(Exception):
+    """This MessageSid was processed before: roll back whatever this transaction did and
+    answer with `duplicate_reply`."""
+
+
+def duplicate_reply(conn: Connection, msg: Inbound) -> Handled:
+    """The reply recorded the first time, for the texter who sent it; nothing for anyone else
+    who sends the same SID (it would be someone else's conversation)."""
     metrics.DUPLICATES.inc()
     stored = conn.execute(
-        select(INBOUND.c.reply_twiml).where(INBOUND.c.message_sid == msg.message_sid)
-    ).scalar()
+        select(INBOUND.c.reply_twiml, CONTACTS.c.phone)
+        .join(CONTACTS, CONTACTS.c.id == INBOUND.c.contact_id)
+        .where(INBOUND.c.message_sid == msg.message_sid)
+    ).first()
+    if stored is None or stored.phone != msg.sender.phone:
+        log.warning(
+            "inbound duplicate SID from another sender %s: not answered", mask(msg.sender.phone)
+        )
+        return Handled(twiml=EMPTY_TWIML, replies=[], duplicate=True)
     log.info("inbound duplicate from %s answered as the first time", mask(msg.sender.phone))
-    return Handled(twiml=stored or EMPTY_TWIML, replies=[], duplicate=True)
+    return Handled(twiml=stored.reply_twiml or EMPTY_TWIML, replies=[], duplicate=True)
 
 
 def handle_inbound(
     conn: Connection, rt: Runtime, msg: Inbound, now: datetime, status_url: str | None = None
 ) -> Handled:
-    """Process one inbound message exactly once, in the caller's transaction."""
+    """Process one inbound message exactly once, in the caller's transaction. A MessageSid
+    seen before raises `Duplicate`: the caller rolls back (so that the repeat changes nothing:
+    no contact made, no WhatsApp window moved) and answers with `duplicate_reply`."""
     inbound = {
         "message_sid": msg.message_sid,
         "channel": msg.sender.channel,
@@ -157,7 +173,7 @@ def handle_inbound(
         conn, msg.sender.channel, msg.sender.phone, inbound, now
     )
     if inbound_id is None:
-        return _duplicate(conn, msg)
+        raise Duplicate(msg.message_sid)
     result = _run_engine(conn, rt, msg, contact, state, now)
     apply_effects(contact, result.effects, msg.sender.channel, msg.body, now)
     rows = _reply_rows(rt, msg, contact, inbound_id, result, now)

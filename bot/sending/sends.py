@@ -356,6 +356,17 @@ def contact_for_phone(conn: Connection, phone: str, language: str | None, now: d
     return int(conn.execute(insert(CONTACTS).returning(CONTACTS.c.id), row).scalar_one())
 
 
+def member_for_phone(conn: Connection, organization_id: int, phone: str) -> int | None:
+    """The contact with this phone on an organization's list, if there is one."""
+    c, m = CONTACTS.c, MEMBERSHIPS.c
+    found = conn.execute(
+        select(c.id)
+        .join(MEMBERSHIPS, m.contact_id == c.id)
+        .where(c.phone == phone, m.organization_id == organization_id)
+    ).scalar()
+    return int(found) if found is not None else None
+
+
 def organization_ids(conn: Connection, slugs: Iterable[str]) -> dict[str, int]:
     """Organization ids by slug, for the slugs that exist."""
     wanted = list(slugs)

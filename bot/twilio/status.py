@@ -8,7 +8,6 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot import metrics
 from bot.conversation.consent import carrier_opt_out
 from bot.conversation.store import outbound_at
 from bot.models import Contact, OutboundMessage
@@ -23,7 +22,7 @@ class StatusUpdate:
     """The fields of a status callback we use."""
 
     message_sid: str
-    status: str
+    status: str | None  # None: a status Twilio does not document (nothing is changed)
     error_code: int | None = None
     to: str | None = None
 
@@ -48,9 +47,13 @@ def handle_status(
     now: datetime,
     region: str,
 ) -> OutboundMessage | None:
-    """Apply one status callback; return the row it updated, if any."""
-    metrics.STATUS_CALLBACKS.labels(update.status or "unknown").inc()
+    """Apply one status callback; return the row it updated, if any. A callback naming another
+    SID than the reply's own changes nothing."""
+    if update.status is None:
+        return None
     row = _find(session, update, reply)
+    if row is not None and row.twilio_sid not in (None, update.message_sid):
+        row = None
     if row is not None:
         if row.twilio_sid is None:
             row.twilio_sid = update.message_sid

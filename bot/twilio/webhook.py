@@ -2,7 +2,8 @@
 
 Every request is signature-checked before anything is read into the database: no auth token
 configured → 503; missing or wrong `X-Twilio-Signature` → 403 and nothing stored; a signed
-request missing required fields → 400 naming them.
+request missing a required field, or with a value we cannot take (`bot.twilio.forms`), → 400
+naming the field, with nothing stored.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from twilio.request_validator import RequestValidator
 
 from bot import metrics
 from bot.clock import utcnow
-from bot.conversation.service import Inbound, handle_inbound
-from bot.db import run_db
+from bot.conversation.service import Duplicate, Inbound, duplicate_reply, handle_inbound
+from bot.db import DatabaseBusy, run_db
 from bot.phones import AddressError, parse_address
 from bot.runtime import Runtime
 from bot.sending import outbox
+from bot.twilio import forms
+from bot.twilio.forms import FormError
 from bot.twilio.status import StatusUpdate, handle_status
 from bot.twilio.twiml import EMPTY_TWIML, MEDIA_TYPE
 
@@ -62,14 +65,9 @@ def _required(form: FormData, *names: str) -> dict[str, str]:
     return values
 
 
-def _int(form: FormData, name: str, default: int | None = None) -> int | None:
-    raw = str(form.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise HTTPException(400, f"{name} must be a whole number, got {raw[:20]!r}") from None
+def _text(form: FormData, name: str) -> str | None:
+    value = form.get(name)
+    return value if isinstance(value, str) else None
 
 
 async def in_transaction(request: Request, work: Callable[[Connection], T]) -> T:
@@ -84,6 +82,23 @@ def status_url(request: Request, rt: Runtime) -> str:
     return f"{base}/twilio/status"
 
 
+def _inbound(form: FormData, rt: Runtime) -> Inbound:
+    """The inbound message a form describes, every value checked (FormError otherwise)."""
+    fields = _required(form, "MessageSid", "From", "To")
+    try:
+        sender = parse_address(fields["From"], rt.settings.default_region)
+    except AddressError as exc:
+        raise FormError(f"From is not a phone number: {exc}") from None
+    return Inbound(
+        message_sid=forms.message_sid(fields["MessageSid"]),
+        sender=sender,
+        to_address=forms.our_address(fields["To"]),
+        body=forms.body(_text(form, "Body") or ""),
+        num_media=forms.media_count(_text(form, "NumMedia")),
+        opt_out_type=forms.opt_out_type(_text(form, "OptOutType")),
+    )
+
+
 @router.post("/messages", summary="Inbound SMS and WhatsApp messages")
 async def inbound_message(request: Request) -> Response:
     """Answer an inbound message with TwiML, once per MessageSid."""
@@ -92,52 +107,63 @@ async def inbound_message(request: Request) -> Response:
     # dependency resolution costs a tenth of the request.
     form = await verified_form(request)
     rt: Runtime = request.app.state.runtime
-    fields = _required(form, "MessageSid", "From", "To")
     try:
-        sender = parse_address(fields["From"], rt.settings.default_region)
-    except AddressError as exc:
-        raise HTTPException(400, f"From is not a phone number: {exc}") from None
-    msg = Inbound(
-        message_sid=fields["MessageSid"],
-        sender=sender,
-        to_address=fields["To"],
-        body=str(form.get("Body") or ""),
-        num_media=_int(form, "NumMedia", 0) or 0,
-        opt_out_type=str(form.get("OptOutType") or "") or None,
-    )
+        msg = _inbound(form, rt)
+    except FormError as exc:
+        raise HTTPException(400, exc.detail) from None
     callback = status_url(request, rt)
 
     def work(conn: Connection) -> str:
         return handle_inbound(conn, rt, msg, utcnow(), callback).twiml
 
-    twiml = await in_transaction(request, work)
+    try:
+        twiml = await in_transaction(request, work)
+    except Duplicate:  # rolled back: a repeat changes nothing
+        twiml = await in_transaction(request, lambda conn: duplicate_reply(conn, msg).twiml)
+    except DatabaseBusy as exc:
+        raise HTTPException(503, exc.detail, headers={"Retry-After": "1"}) from None
     metrics.WEBHOOK_LATENCY.labels("messages").observe(time.perf_counter() - started)
     return Response(content=twiml, media_type=MEDIA_TYPE)
 
 
+def _status_update(request: Request, form: FormData) -> tuple[StatusUpdate, int | None, Any]:
+    """The callback's update, its outbox id (`o`) or reply position (`i`, `n`)."""
+    fields = _required(form, "MessageSid")
+    raw_status = (_text(form, "MessageStatus") or _text(form, "SmsStatus") or "").strip()
+    if not raw_status:
+        raise FormError("missing required field(s): MessageStatus")
+    query = request.query_params
+    outbox_id = forms.whole(query.get("o"), "query parameter o", low=1, high=forms.MAX_ID)
+    inbound_id = forms.whole(query.get("i"), "query parameter i", low=1, high=forms.MAX_ID)
+    position = forms.whole(query.get("n"), "query parameter n", low=0, high=forms.MAX_REPLIES)
+    reply = (inbound_id, position) if inbound_id is not None and position is not None else None
+    to = _text(form, "To")
+    update = StatusUpdate(
+        message_sid=forms.message_sid(fields["MessageSid"]),
+        status=forms.status(raw_status),
+        error_code=forms.error_code(_text(form, "ErrorCode")),
+        to=to.strip() if to and len(to) <= forms.MAX_ADDRESS else None,
+    )
+    return update, outbox_id, reply
+
+
 @router.post("/status", summary="Twilio status callbacks")
 async def status_callback(request: Request) -> Response:
-    """Record a message's delivery status; error 21610 opts the recipient out."""
+    """Record a message's delivery status; error 21610 opts the recipient out. A status
+    Twilio does not document is answered and counted as unknown, and changes nothing."""
     started = time.perf_counter()
     form = await verified_form(request)
     rt: Runtime = request.app.state.runtime
-    fields = _required(form, "MessageSid")
-    status = str(form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
-    if not status:
-        raise HTTPException(400, "missing required field(s): MessageStatus")
-    inbound_id, position = _query_int(request, "i"), _query_int(request, "n")
-    outbox_id = _query_int(request, "o")
-    reply = (inbound_id, position) if inbound_id is not None and position is not None else None
-    update = StatusUpdate(
-        message_sid=fields["MessageSid"],
-        status=status,
-        error_code=_int(form, "ErrorCode"),
-        to=str(form.get("To") or "") or None,
-    )
+    try:
+        update, outbox_id, reply = _status_update(request, form)
+    except FormError as exc:
+        raise HTTPException(400, exc.detail) from None
+    metrics.STATUS_CALLBACKS.labels(update.status or "unknown").inc()
 
     def work(conn: Connection) -> Any:
+        if update.status is None:
+            return None
         if outbox_id is not None:  # a blast's or reminder's message
-            metrics.STATUS_CALLBACKS.labels(update.status or "unknown").inc()
             return outbox.callback(
                 conn,
                 outbox_id,
@@ -151,15 +177,9 @@ async def status_callback(request: Request) -> Response:
             session.flush()
             return row
 
-    await in_transaction(request, work)
+    try:
+        await in_transaction(request, work)
+    except DatabaseBusy as exc:
+        raise HTTPException(503, exc.detail, headers={"Retry-After": "1"}) from None
     metrics.WEBHOOK_LATENCY.labels("status").observe(time.perf_counter() - started)
     return Response(content=EMPTY_TWIML, media_type=MEDIA_TYPE)  # a <Message action> wants TwiML
-
-
-def _query_int(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return None
-    if not raw.isdigit():
-        raise HTTPException(400, f"query parameter {name} must be a whole number")
-    return int(raw)
