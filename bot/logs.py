@@ -54,8 +54,16 @@ def configure_logging(level: str = "INFO") -> None:
         if not any(isinstance(f, RedactPhones) for f in handler.filters):
             handler.addFilter(RedactPhones())
     # APScheduler logs every run of every job at INFO: the dispatcher's runs every second.
-    # Our jobs log what they did; the scheduler's own warnings (missed runs) still show.
+    # Our jobs log what they did; the scheduler's own warnings (missed runs) still show, but
+    # not "skipped: maximum number of running instances": a dispatch pass that takes longer
+    # than a second (a blast going out) is the normal case, and the next run catches up.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.scheduler").addFilter(_NotStillRunning())
+
+
+class _NotStillRunning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in str(record.msg)
 
 
 def uvicorn_log_config() -> dict[str, Any]:
