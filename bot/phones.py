@@ -25,6 +25,16 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]{1,20}):")
 _EXTENSION = re.compile(r"(?i)(?:ext\.?|extension|x|#)\s*[0-9]+\s*$")
 
 
+_ERRORS = phonenumbers.NumberParseException
+_PARSE_REASONS = {
+    _ERRORS.INVALID_COUNTRY_CODE: "not a phone number: no such country code",
+    _ERRORS.NOT_A_NUMBER: "not a phone number",
+    _ERRORS.TOO_SHORT_AFTER_IDD: "not a phone number: too short",
+    _ERRORS.TOO_SHORT_NSN: "not a phone number: too short",
+    _ERRORS.TOO_LONG: "not a phone number: too long",
+}
+
+
 class AddressError(Invalid):
     """An address that is not a usable phone number."""
 
@@ -70,7 +80,8 @@ def to_e164(number: str, region: str = "US") -> str:
     try:
         parsed = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException as exc:
-        raise AddressError(f"not a phone number: {exc}") from exc
+        reason = _PARSE_REASONS.get(exc.error_type, "not a phone number")
+        raise AddressError(reason) from None
     if parsed.extension:
         raise AddressError("a phone number with an extension cannot receive texts")
     if not phonenumbers.is_possible_number(parsed):
