@@ -240,6 +240,8 @@ def _waiting_at(
         last = datetime.fromisoformat(str(state["at"]))
     except (KeyError, ValueError):
         return None
+    if (last.tzinfo is None) != (now.tzinfo is None):
+        last = last.replace(tzinfo=now.tzinfo)  # kept without a time zone: the host's clock's
     return str(state["node"]) if now - last <= idle else None
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
 
 from bot.api import blasts, contacts, elections, imports, organizations, reminders
 from bot.api.deps import build_import_options
-from bot.api.errors import render, render_invalid
+from bot.api.errors import render, render_http, render_invalid
 from bot.errors import TurnoutError
 
 router = APIRouter(prefix="/api/v1")
@@ -27,3 +28,4 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.add_exception_handler(TurnoutError, render)
     app.add_exception_handler(RequestValidationError, render_invalid)
+    app.add_exception_handler(HTTPException, render_http)

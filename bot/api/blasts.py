@@ -3,18 +3,37 @@ route parses its input, calls `bot.sending.blasts` and returns its view."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from bot.api.deps import CallerDep, EngineDep, Id, SessionDep
 from bot.api.errors import ERRORS
+from bot.api.links import link, links
 from bot.clock import utcnow
 from bot.sending import blasts
 from bot.sending.drafts import BlastIn, SendContext, Status, TestIn
 from bot.sending.views import BlastOut, PreviewOut, TestCreated
 
 router = APIRouter(prefix="/blasts", tags=["blasts"], responses=ERRORS)
+BLAST = "/blasts/{blast_id}"
+
+
+def _blast_links(status: int, blast_id: str) -> dict[int | str, dict[str, Any]]:
+    """Links from a response about a blast to what can be done with it."""
+    return links(
+        status,
+        show=link(BLAST, "get", "the blast", blast_id=blast_id),
+        preview=link(f"{BLAST}/preview", "get", "what it would do now", blast_id=blast_id),
+        test=link(f"{BLAST}/test", "post", "send a test", blast_id=blast_id),
+        pause=link(f"{BLAST}/pause", "post", "pause it", blast_id=blast_id),
+        resume=link(f"{BLAST}/resume", "post", "resume it", blast_id=blast_id),
+        cancel=link(f"{BLAST}/cancel", "post", "cancel it", blast_id=blast_id),
+    )
+
+
+CREATED_LINKS = _blast_links(201, "$response.body#/id")
+STEERED_LINKS = _blast_links(200, "$request.path.blast_id")
 
 
 def get_context(request: Request) -> SendContext:
@@ -25,7 +44,13 @@ def get_context(request: Request) -> SendContext:
 ContextDep = Annotated[SendContext, Depends(get_context)]
 
 
-@router.post("", response_model=BlastOut, status_code=201, summary="Schedule a blast")
+@router.post(
+    "",
+    response_model=BlastOut,
+    status_code=201,
+    summary="Schedule a blast",
+    responses=CREATED_LINKS,
+)
 def create_blast(
     body: BlastIn, caller: CallerDep, session: SessionDep, ctx: ContextDep
 ) -> BlastOut:
@@ -92,7 +117,7 @@ def _steer(
     return blasts.show_blast(session.connection(), caller=caller, blast_id=blast_id)
 
 
-@router.post("/{blast_id}/pause", response_model=BlastOut)
+@router.post("/{blast_id}/pause", response_model=BlastOut, responses=STEERED_LINKS)
 def pause_blast(
     blast_id: Id, caller: CallerDep, session: SessionDep, engine: EngineDep
 ) -> BlastOut:
@@ -102,7 +127,7 @@ def pause_blast(
     return _steer(blast_id, "pause", caller, session, engine)
 
 
-@router.post("/{blast_id}/resume", response_model=BlastOut)
+@router.post("/{blast_id}/resume", response_model=BlastOut, responses=STEERED_LINKS)
 def resume_blast(
     blast_id: Id, caller: CallerDep, session: SessionDep, engine: EngineDep
 ) -> BlastOut:
@@ -110,7 +135,7 @@ def resume_blast(
     return _steer(blast_id, "resume", caller, session, engine)
 
 
-@router.post("/{blast_id}/cancel", response_model=BlastOut)
+@router.post("/{blast_id}/cancel", response_model=BlastOut, responses=STEERED_LINKS)
 def cancel_blast(
     blast_id: Id, caller: CallerDep, session: SessionDep, engine: EngineDep
 ) -> BlastOut:

@@ -8,16 +8,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from bot.api.deps import MAX_ID, CallerDep, EngineDep, SessionDep
+from bot.api.deps import MAX_ID, CallerDep, EngineDep, OrganizationQuery, SessionDep
 from bot.api.errors import ERRORS
 from bot.contacts import directory
 from bot.contacts.directory import ContactRow
 from bot.contacts.imports.spreadsheet import csv_chunks
 
 router = APIRouter(tags=["contacts"], responses=ERRORS)
-Organization = Annotated[
-    str | None, Query(max_length=64, description="admins: one organization's (slug)")
-]
 
 
 class ContactPage(BaseModel):
@@ -35,7 +32,7 @@ def contacts(
         int, Query(ge=0, le=MAX_ID, description="next_after of the previous page")
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    organization: Organization = None,
+    organization: OrganizationQuery = None,
 ) -> ContactPage:
     """Contacts on the caller's lists (an admin: every organization's), a page at a time."""
     org_id = directory.scope(session=session, caller=caller, organization=organization)
@@ -52,7 +49,7 @@ def contacts_csv(
     caller: CallerDep,
     session: SessionDep,
     engine: EngineDep,
-    organization: Organization = None,
+    organization: OrganizationQuery = None,
 ) -> StreamingResponse:
     """The same contacts as CSV, safe to open in a spreadsheet (cells that would be read as
     formulas start with an apostrophe)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -24,13 +24,25 @@ from bot.errors import Forbidden, NotAuthenticated
 from bot.runtime import Runtime
 
 MAX_ID = 2_147_483_647  # ids are 32-bit integers on PostgreSQL
+SLUG = r"^[a-z0-9-]{1,64}$"  # as `bot.contacts.organizations.slugify` makes them
 bearer = HTTPBearer(
     auto_error=False,
     scheme_name="api_key",
     description="An organization's API key (`turnout org create NAME` prints one).",
 )
 Id = Annotated[int, Path(ge=1, le=MAX_ID, description="an id, as the API gave it")]
-Slug = Annotated[str, Path(min_length=1, max_length=64, description="an organization's slug")]
+Slug = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=SLUG, description="an organization's slug")
+]
+OrganizationQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=64,
+        pattern=SLUG,
+        description="coalition admins: one organization's (its slug)",
+    ),
+]
 
 
 def build_import_options(runtime: Runtime) -> ImportOptions:

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot.api.blasts import ContextDep
 from bot.api.deps import AdminDep, CallerDep, Id, SessionDep
 from bot.api.errors import ERRORS
+from bot.api.links import link, links
 from bot.clock import utcnow
 from bot.errors import NotFound
 from bot.sending.reminders import define_election
@@ -20,6 +21,14 @@ from bot.voter.elections import ElectionFacts, ElectionView, list_elections
 from bot.voter.schema import Election
 
 router = APIRouter(tags=["elections"], responses=ERRORS)
+MADE = "$response.body#/id"
+CREATED_LINKS = links(
+    201,
+    show=link("/elections/{election_id}", "get", "the election", election_id=MADE),
+    reminders=link(
+        "/elections/{election_id}/reminders", "get", "its reminder plan", election_id=MADE
+    ),
+)
 
 
 def _found(session: Session, election_id: int) -> Election:
@@ -41,7 +50,7 @@ def election(election_id: Id, _caller: CallerDep, session: SessionDep) -> Electi
     return _found(session, election_id)
 
 
-@router.post("/elections", response_model=ElectionView, status_code=201)
+@router.post("/elections", response_model=ElectionView, status_code=201, responses=CREATED_LINKS)
 def new_election(
     body: ElectionFacts, admin: AdminDep, session: SessionDep, ctx: ContextDep
 ) -> Election:

@@ -15,8 +15,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.access import Caller
-from bot.api.deps import CallerDep, EngineDep, Id, SessionDep
-from bot.api.errors import ERRORS
+from bot.api.deps import SLUG, CallerDep, EngineDep, Id, OrganizationQuery, SessionDep
+from bot.api.errors import UPLOAD_ERRORS
+from bot.api.links import link, links
 from bot.api.schemas import ImportPublic
 from bot.clock import utcnow
 from bot.contacts.imports import intake
@@ -26,9 +27,24 @@ from bot.contacts.organizations import target_organization
 from bot.errors import Invalid
 from bot.models import ContactImport, Organization
 from bot.settings import Settings
+from bot.voter.elections import LINES, ONE_LINE
 
-router = APIRouter(prefix="/contacts/imports", tags=["imports"], responses=ERRORS)
+router = APIRouter(prefix="/contacts/imports", tags=["imports"], responses=UPLOAD_ERRORS)
 ERRORS_HEADER = ("row", "column", "value", "problem", "outcome")
+STARTED_LINKS = links(
+    202,
+    show=link(
+        "/contacts/imports/{import_id}", "get", "its progress", import_id="$response.body#/id"
+    ),
+    errors=link(
+        "/contacts/imports/{import_id}/errors.csv",
+        "get",
+        "the rows to fix",
+        import_id="$response.body#/id",
+    ),
+)
+MAX_HEADER = 200  # characters of a header a mapping may name
+MAX_FIELD = 32
 
 
 def _mapping(raw: str | None) -> dict[str, str] | None:
@@ -40,7 +56,17 @@ def _mapping(raw: str | None) -> dict[str, str] | None:
         found = None
     if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
         raise Invalid('mapping must be a JSON object of header to field: {"Cell": "phone"}')
+    for header, field in found.items():
+        if not _printable(header, MAX_HEADER) or not _printable(field, MAX_FIELD):
+            raise Invalid(
+                f"mapping: headers of at most {MAX_HEADER} characters and fields of at most "
+                f"{MAX_FIELD}, without control characters"
+            )
     return {str(k): v for k, v in found.items()}
+
+
+def _printable(text: str, limit: int) -> bool:
+    return len(text) <= limit and text.isprintable()
 
 
 def _date(raw: str | None) -> date | None:
@@ -56,7 +82,7 @@ def _public(session: Session, imp: ContactImport, caller: Caller) -> ImportPubli
     return ImportPublic.of(imp, org.slug, admin=caller.is_admin)
 
 
-@router.post("", response_model=ImportPublic, status_code=202)
+@router.post("", response_model=ImportPublic, status_code=202, responses=STARTED_LINKS)
 def start_import(
     request: Request,
     background: BackgroundTasks,
@@ -70,27 +96,37 @@ def start_import(
         Form(
             alias="consent_basis",
             max_length=5000,
+            pattern=LINES,
             description=(
                 "required: how and when these contacts agreed to be texted, and what they were told"
             ),
         ),
     ] = None,
     consent_language: Annotated[
-        str | None, Form(max_length=100, description="language they were asked in")
+        str | None,
+        Form(max_length=100, pattern=ONE_LINE, description="language they were asked in"),
     ] = None,
     consent_date: Annotated[
-        str | None, Form(max_length=40, description="YYYY-MM-DD; rows may carry their own")
+        str | None,
+        Form(max_length=40, pattern=ONE_LINE, description="YYYY-MM-DD; rows may carry their own"),
     ] = None,
     consent_source: Annotated[
-        str | None, Form(max_length=1000, description="event, canvass, form ...")
+        str | None,
+        Form(max_length=1000, pattern=LINES, description="event, canvass, form ..."),
     ] = None,
     mapping: Annotated[
-        str | None, Form(max_length=20_000, description='JSON: {"Their Header": "phone"}')
+        str | None,
+        Form(max_length=20_000, pattern=LINES, description='JSON: {"Their Header": "phone"}'),
     ] = None,
     dry_run: Annotated[bool, Form(description="check and count, change nothing")] = False,
     organization: Annotated[
         str | None,
-        Form(max_length=64, description="coalition admins: import for this organization (slug)"),
+        Form(
+            min_length=1,
+            max_length=64,
+            pattern=SLUG,
+            description="coalition admins: import for this organization (its slug)",
+        ),
     ] = None,
 ) -> ImportPublic:
     """Start importing a contact list for the caller's organization; 202 with the import,
@@ -130,7 +166,7 @@ def start_import(
 
 @router.get("", response_model=list[ImportPublic])
 def list_imports(
-    caller: CallerDep, session: SessionDep, organization: str | None = None
+    caller: CallerDep, session: SessionDep, organization: OrganizationQuery = None
 ) -> list[ImportPublic]:
     """Imports, newest first: the caller's organization's, or for an admin every one."""
     org_id = (

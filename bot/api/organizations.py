@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from bot.api.deps import AdminDep, CallerDep, Id, SessionDep, Slug
 from bot.api.errors import ERRORS
+from bot.api.links import link, links
 from bot.api.schemas import (
     ApiKeyCreated,
     ApiKeyPublic,
@@ -18,6 +19,19 @@ from bot.contacts import organizations as orgs
 from bot.models import ApiKey, Organization
 
 router = APIRouter(tags=["organizations"], responses=ERRORS)
+KEYS = "/organizations/{slug}/keys"
+REVOKE = "/keys/{key_id}/revoke"
+ORGANIZATION_LINKS = links(
+    201,
+    keys=link(KEYS, "get", "its keys", slug="$response.body#/organization/slug"),
+    new_key=link(KEYS, "post", "another key", slug="$response.body#/organization/slug"),
+    revoke=link(REVOKE, "post", "revoke its first key", key_id="$response.body#/api_key/id"),
+)
+KEY_LINKS = links(
+    201,
+    keys=link(KEYS, "get", "the organization's keys", slug="$request.path.slug"),
+    revoke=link(REVOKE, "post", "revoke this key", key_id="$response.body#/id"),
+)
 
 
 def _created(org: Organization, key: ApiKey, secret: str) -> ApiKeyCreated:
@@ -36,7 +50,12 @@ def organizations(_admin: AdminDep, session: SessionDep) -> list[Organization]:
     return orgs.list_organizations(session=session)
 
 
-@router.post("/organizations", response_model=OrganizationCreated, status_code=201)
+@router.post(
+    "/organizations",
+    response_model=OrganizationCreated,
+    status_code=201,
+    responses=ORGANIZATION_LINKS,
+)
 def new_organization(
     body: OrganizationCreate, _admin: AdminDep, session: SessionDep
 ) -> OrganizationCreated:
@@ -60,7 +79,9 @@ def keys(slug: Slug, caller: CallerDep, session: SessionDep) -> list[ApiKeyPubli
     return [ApiKeyPublic.of(k, org.slug) for k in found]
 
 
-@router.post("/organizations/{slug}/keys", response_model=ApiKeyCreated, status_code=201)
+@router.post(
+    "/organizations/{slug}/keys", response_model=ApiKeyCreated, status_code=201, responses=KEY_LINKS
+)
 def new_key(slug: Slug, caller: CallerDep, session: SessionDep) -> ApiKeyCreated:
     """Another key for an organization (to rotate keys: make one, then revoke the old)."""
     org = orgs.visible_organization(session=session, caller=caller, slug=slug)

@@ -3,12 +3,15 @@ coalition admin edits and steers its steps. Thin routes over `bot.sending.remind
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from bot.access import Caller
 from bot.api.blasts import ContextDep
 from bot.api.deps import AdminDep, CallerDep, EngineDep, Id, SessionDep
 from bot.api.errors import ERRORS
+from bot.api.links import link, links
 from bot.clock import utcnow
 from bot.sending import reminders
 from bot.sending.reminders import ReminderEdit, ReminderOut
@@ -16,9 +19,32 @@ from bot.sending.reminders import ReminderEdit, ReminderOut
 router = APIRouter(
     prefix="/elections/{election_id}/reminders", tags=["reminders"], responses=ERRORS
 )
+STEP = "/elections/{election_id}/reminders/{reminder_id}"
+ELECTION = "$request.path.election_id"
 
 
-@router.get("", response_model=list[ReminderOut], summary="An election's reminder plan")
+def _step_links(reminder_id: str) -> dict[int | str, dict[str, Any]]:
+    """Links from a response about a step (the plan's first, or the one changed)."""
+    ids = {"election_id": ELECTION, "reminder_id": reminder_id}
+    return links(
+        200,
+        edit=link(STEP, "patch", "move or reword the step", **ids),
+        pause=link(f"{STEP}/pause", "post", "hold the step", **ids),
+        resume=link(f"{STEP}/resume", "post", "carry on with the step", **ids),
+        cancel=link(f"{STEP}/cancel", "post", "cancel the step", **ids),
+    )
+
+
+PLAN_LINKS = _step_links("$response.body#/0/id")
+STEP_LINKS = _step_links("$request.path.reminder_id")
+
+
+@router.get(
+    "",
+    response_model=list[ReminderOut],
+    summary="An election's reminder plan",
+    responses=PLAN_LINKS,
+)
 def plan(
     election_id: Id, _caller: CallerDep, engine: EngineDep, ctx: ContextDep
 ) -> list[ReminderOut]:
@@ -29,7 +55,7 @@ def plan(
     )
 
 
-@router.patch("/{reminder_id}", response_model=ReminderOut)
+@router.patch("/{reminder_id}", response_model=ReminderOut, responses=STEP_LINKS)
 def edit_step(
     election_id: Id,
     reminder_id: Id,
@@ -73,7 +99,7 @@ def _steer(
     return reminders.reminder_view(session.connection(), found)
 
 
-@router.post("/{reminder_id}/pause", response_model=ReminderOut)
+@router.post("/{reminder_id}/pause", response_model=ReminderOut, responses=STEP_LINKS)
 def pause_step(
     election_id: Id, reminder_id: Id, admin: AdminDep, session: SessionDep, engine: EngineDep
 ) -> ReminderOut:
@@ -81,7 +107,7 @@ def pause_step(
     return _steer(election_id, reminder_id, "pause", admin, session, engine)
 
 
-@router.post("/{reminder_id}/resume", response_model=ReminderOut)
+@router.post("/{reminder_id}/resume", response_model=ReminderOut, responses=STEP_LINKS)
 def resume_step(
     election_id: Id, reminder_id: Id, admin: AdminDep, session: SessionDep, engine: EngineDep
 ) -> ReminderOut:
@@ -89,7 +115,7 @@ def resume_step(
     return _steer(election_id, reminder_id, "resume", admin, session, engine)
 
 
-@router.post("/{reminder_id}/cancel", response_model=ReminderOut)
+@router.post("/{reminder_id}/cancel", response_model=ReminderOut, responses=STEP_LINKS)
 def cancel_step(
     election_id: Id, reminder_id: Id, admin: AdminDep, session: SessionDep, engine: EngineDep
 ) -> ReminderOut:

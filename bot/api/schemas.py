@@ -8,13 +8,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.models import ApiKey, ContactImport
+from bot.voter.elections import ONE_LINE
 
 
 class OrganizationCreate(BaseModel):
     """A new partner organization (or another coalition admin)."""
 
-    name: str = Field(min_length=1, max_length=200, examples=["Chinatown Votes"])
-    slug: str | None = Field(None, max_length=64, description="from the name when omitted")
+    name: str = Field(min_length=1, max_length=200, pattern=ONE_LINE, examples=["Chinatown Votes"])
+    slug: str | None = Field(
+        None, max_length=64, pattern=ONE_LINE, description="from the name when omitted"
+    )
     is_admin: bool = Field(False, description="a coalition admin sees every organization")
 
 

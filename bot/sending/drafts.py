@@ -21,6 +21,7 @@ from bot.runtime import Runtime, operator_params
 from bot.sending.render import Renderer
 from bot.sending.sends import MAX_TEXT, Audience, SendError, fold_tag, organization_ids
 from bot.settings import Settings
+from bot.voter.elections import LINES, ONE_LINE
 from messages.catalog import CatalogError, Catalogs, is_list_key
 
 EARLIEST = dt.timedelta(minutes=5)  # how far in the past a send_at may be (clocks differ)
@@ -38,16 +39,27 @@ PARTNER_AUDIENCE = (
 TEMPLATE_PATTERN = r"^HX[0-9a-fA-F]{32}$"
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT, pattern=LINES),
+]
 
 
 Template = Annotated[str, StringConstraints(strip_whitespace=True, pattern=TEMPLATE_PATTERN)]
 
 
-Zip = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{5}$")]
+Zip = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{5}$")]
 
 
-Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Word = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=ONE_LINE)
+]
+
+
+# A language as the catalogs name them (en, zh-Hant); which ones exist is checked against them.
+Language = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})?$")
+]
 
 
 Status = Literal["scheduled", "sending", "paused", "done", "cancelled"]
@@ -65,7 +77,7 @@ class AudienceIn(BaseModel):
         description="slugs of the lists; a partner: its own only (the default); a coalition "
         "admin: any, or none for every organization's list",
     )
-    languages: list[Word] = Field(
+    languages: list[Language] = Field(
         default_factory=list, max_length=50, description="contacts' languages (catalog codes)"
     )
     zips: list[Zip] = Field(default_factory=list, max_length=10_000, examples=[["90012"]])
@@ -82,8 +94,11 @@ class BlastIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    texts: dict[str, Text] | None = Field(
+    name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=ONE_LINE),
+    ]
+    texts: dict[Language, Text] | None = Field(
         None,
         min_length=1,
         description="the text per language; a recipient whose language has none gets the "
@@ -95,13 +110,14 @@ class BlastIn(BaseModel):
         None,
         min_length=1,
         max_length=64,
+        pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$",
         description="or a catalog message, sent translated (instead of texts)",
     )
     audience: AudienceIn = Field(default_factory=AudienceIn)
     send_at: AwareDatetime | None = Field(
         None, description="with its offset or Z; now when omitted; at most a year ahead"
     )
-    whatsapp_templates: dict[str, Template] | None = Field(
+    whatsapp_templates: dict[Language, Template] | None = Field(
         None,
         description="per language, the Content SID of an approved WhatsApp template, for "
         "contacts outside WhatsApp's 24-hour window",
@@ -119,9 +135,9 @@ class TestIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    phone: str = Field(min_length=1, max_length=40, examples=["+12135550100"])
-    language: str | None = Field(
-        None, max_length=16, description="the text's language; the number's own by default"
+    phone: str = Field(min_length=1, max_length=40, pattern=ONE_LINE, examples=["+12135550100"])
+    language: Language | None = Field(
+        None, description="the text's language; the number's own by default"
     )
 
 

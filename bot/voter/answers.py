@@ -9,7 +9,9 @@ from typing import Literal
 
 from bot.voter.elections import ElectionInfo
 
-PlacesOutcome = Literal["no_data", "need_address", "found", "ambiguous", "not_found"]
+# "candidates": the address is in one of several precincts the voter's text cannot tell apart
+# (it gave all it could); their places are the answer rather than another question.
+PlacesOutcome = Literal["no_data", "need_address", "found", "candidates", "ambiguous", "not_found"]
 RegistrationOutcome = Literal["active", "inactive", "not_found", "bad_date", "limit", "no_roll"]
 
 
@@ -61,6 +63,7 @@ class PlacesAnswer:
     updated: dt.date | None = None  # "updated <date>"
     precinct: str | None = None
     disambiguate: tuple[str, ...] = ()  # what to ask for: "zip", "city", "unit", "house_number"
+    given: tuple[str, ...] = ()  # what the address already had of "zip", "city": never asked
     office: OfficeContact | None = None
 
 

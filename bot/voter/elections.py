@@ -25,8 +25,21 @@ from bot.voter import records
 ORGANIZER_SOURCES = ("cli", "api")  # their values win over a feed's for the same date
 LINK_KINDS = ("registration_lookup", "county_office", "ballot_tracking", "polling_place_lookup")
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100  # an election outside these is a typo
+# Text from a client never holds control characters (NUL, escape, C1 codes): PostgreSQL
+# refuses NUL, and a phone shows the others as garbage. A line has no line breaks either; the
+# front ends say so in words (`is_text_pattern`).
+ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f]*$"
+LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 Url = Annotated[HttpUrl, Field(max_length=500)]
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Line = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=ONE_LINE),
+]
+
+
+def is_text_pattern(pattern: object) -> bool:
+    """Whether a pattern is one of the control-character rules above."""
+    return pattern in (ONE_LINE, LINES)
 
 
 class ElectionView(BaseModel):
@@ -62,21 +75,26 @@ class ElectionFacts(BaseModel):
     name: Line
     date: dt.date
     state: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$", examples=["CA"])
-    counties: list[Annotated[str, StringConstraints(max_length=100)]] | None = Field(
-        default=None, max_length=100
+    counties: list[Annotated[str, StringConstraints(max_length=100, pattern=ONE_LINE)]] | None = (
+        Field(default=None, max_length=100)
     )
     polls_open: dt.time | None = Field(default=None, examples=["07:00"])
     polls_close: dt.time | None = Field(default=None, examples=["20:00"])
-    timezone: str | None = Field(default=None, max_length=64, examples=["America/Los_Angeles"])
+    timezone: str | None = Field(
+        default=None, max_length=64, pattern=ONE_LINE, examples=["America/Los_Angeles"]
+    )
     registration_deadline: dt.date | None = None
     same_day_registration: bool | None = None
-    same_day_where: str | None = Field(default=None, max_length=1000)
+    same_day_where: str | None = Field(default=None, max_length=1000, pattern=LINES)
     early_voting_start: dt.date | None = None
     early_voting_end: dt.date | None = None
     # {"registration_lookup": {"default": "https://...", "es": "https://..."}, ...}
-    links: dict[str, dict[Annotated[str, StringConstraints(max_length=16)], Url]] | None = None
+    links: (
+        dict[str, dict[Annotated[str, StringConstraints(max_length=16, pattern=ONE_LINE)], Url]]
+        | None
+    ) = None
     office_name: Line | None = None
-    office_phone: str | None = Field(default=None, max_length=32)
+    office_phone: str | None = Field(default=None, max_length=32, pattern=ONE_LINE)
     office_url: Url | None = None
 
     @field_validator("date", "registration_deadline", "early_voting_start", "early_voting_end")

@@ -1,11 +1,13 @@
 """Contact imports as partners ask for them: a file, a consent basis, an optional mapping.
 
 An import is refused before anything is stored when its consent basis is missing or its file
-has no phone column; everything after that is recorded on the import as it goes.
+is not a list (empty, a header and nothing under it, not text at all) or has no phone column;
+everything after that is recorded on the import as it goes.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
@@ -19,12 +21,18 @@ from sqlmodel import Session, col, select
 from bot.access import Caller
 from bot.contacts.imports.columns import MappingProblem, resolve
 from bot.contacts.imports.languages import LanguageNames, LanguageProblem
-from bot.contacts.imports.reader import FileProblem, open_table, stream_to
+from bot.contacts.imports.reader import FileProblem, open_table, require_rows, stream_to
 from bot.errors import Invalid, NotFound
 from bot.models import ContactImport, ContactImportError
 from bot.settings import Settings
 
 MIN_BASIS = 10
+NO_HEADER = (
+    "the first row looks like a contact, not a header: add a header row that names the "
+    "columns (phone, first_name, zip ...)"
+)
+NUMBERS = re.compile(r"\d[\d\s().\-/]*\d")
+MAX_MESSAGE = 1000  # characters of a refusal (it may name the file's headers, of any length)
 BASIS_EXAMPLE = (
     "for example: 'Sign-up sheet at the Lunar New Year festival; the sheet said: Text me "
     "voting reminders from Chinatown Votes, reply STOP to stop'"
@@ -76,17 +84,44 @@ def consent_basis(
     return ConsentBasis(text, code, collected_on, clean_source)
 
 
+def _digits(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
+
+
+def looks_like_phone(cell: str) -> bool:
+    """Whether a cell reads as a phone number (mostly digits, seven or more) rather than as a
+    column's name: a file without a header starts with a contact."""
+    digits = _digits(cell)
+    return digits >= 7 and digits * 2 > len("".join(cell.split()))
+
+
+def shortened(message: str, limit: int = MAX_MESSAGE) -> str:
+    """A message that may quote a file's headers, made fit to show: any run of seven digits
+    or more (a phone number in a row taken for the header) masked, and within `limit`
+    characters, its start and its end kept (the end says the fix)."""
+    message = NUMBERS.sub(lambda m: "[number]" if _digits(m[0]) >= 7 else m[0], message)
+    if len(message) <= limit:
+        return message
+    tail = limit // 3
+    return f"{message[: limit - tail - 5]} ... {message[-tail:]}"
+
+
 def inspect_file(
     path: Path, mapping: Mapping[str, str] | None, basis: ConsentBasis
 ) -> dict[str, Any]:
-    """Check a file can be imported (readable, a phone column, a date for every row) and say
-    how it was read; ImportRefused otherwise."""
+    """Check a file can be imported (a table with rows under its header, a phone column, a
+    date for every row) and say how it was read; ImportRefused otherwise."""
     try:
         with open_table(path) as table:
-            columns = resolve(table.header, mapping)
-            info = dict(table.info)
-    except (FileProblem, MappingProblem) as exc:
-        raise ImportRefused(str(exc)) from None
+            header, info = table.header, dict(table.info)
+            require_rows(table)
+        columns = resolve(header, mapping)
+    except MappingProblem as exc:
+        if any(looks_like_phone(cell) for cell in header):
+            raise ImportRefused(NO_HEADER) from None  # and no voter's number in the message
+        raise ImportRefused(shortened(str(exc))) from None
+    except FileProblem as exc:
+        raise ImportRefused(shortened(str(exc))) from None
     if basis.collected_on is None and "opted_in_at" not in columns.index:
         raise ImportRefused(
             "say when the consent was collected: give a consent date, or a file with an "
@@ -112,7 +147,7 @@ def create_import(
         organization_id=organization_id,
         status="pending",
         dry_run=dry_run,
-        filename=Path(filename).name[:255] or "upload",
+        filename=clean_filename(filename),
         stored_path=str(stored_path),
         consent_basis=basis.description,
         consent_language=basis.language,
@@ -126,6 +161,14 @@ def create_import(
     session.add(row)
     session.flush()
     return row
+
+
+def clean_filename(filename: str) -> str:
+    """An uploaded file's name as stored and shown: its last part, without control characters
+    (or text that is not Unicode), within the column's 255 characters."""
+    name = Path(filename.replace("\\", "/")).name
+    name = "".join(ch for ch in name if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
+    return name.strip()[:255] or "upload"
 
 
 def consent_text(imp: ContactImport) -> str:

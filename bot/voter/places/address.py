@@ -1,7 +1,8 @@
 """What a voter texts as an address, parsed into a query, and matched to VIP street segments.
 
 Framing words in several languages are cut off first ("vivo en", "my address is", "tôi ở",
-"住在", "에 살아요", "nakatira ako sa"); then `usaddress` (a CRF model trained on US
+"住在", "에 살아요", "nakatira ako sa"); the ZIP code is taken out wherever it stands (the
+model reads "90057 Los Angeles" as a unit number); then `usaddress` (a CRF model trained on US
 addresses) labels the rest, and Publication 28 (`bot.voter.places.usps`) normalizes the street.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import usaddress
 
@@ -32,9 +33,20 @@ _FRAMING = re.compile(
 _HOUSE = re.compile(r"(?<![\w/-])\d+[A-Za-z]?(?:-\d+)?(?=\s+(?:\d+/\d+\s+)?\d*[^\W\d_])")
 _ZIP = re.compile(r"(?<![\w-])(\d{5})(?:-(\d{4}))?(?![\w-])")
 _ZIP_AT_END = re.compile(r"[\s,]+(\d{5}(?:-\d{4})?)[\s.]*$")
+# What introduces a ZIP: "zip 90057", "and my zip is 90057", "código postal: 90057".
+_ZIP_WORDS = re.compile(
+    r"[\s,]*(?:\b(?:and|y)\s+)?(?:\b(?:my|mi)\s+)?"
+    r"\b(?:zip(?:\s*code)?|postal code|c[oó]digo postal)(?:\s+(?:is|es))?[\s:#]*$",
+    re.IGNORECASE,
+)
 _THANKS = re.compile(
     r"[\s,.!]*\b(?:please|pls|thanks?(?: you)?|thx|gracias|por favor|salamat(?: po)?|po"
     r"|c[aả]m [oơ]n|ạ)[\s.!]*$",
+    re.IGNORECASE,
+)
+# A word that announces a unit's number ("Apt 10001" is no ZIP).
+_UNIT_TYPE = re.compile(
+    r"#|(?:apt|apartment|unit|suite|ste|rm|room|fl|floor|bldg|lot|spc|space|no|num)\.?",
     re.IGNORECASE,
 )
 _UNIT_WORDS = re.compile(
@@ -74,6 +86,8 @@ def _plain(text: str) -> str:
     for ch in unicodedata.normalize("NFKC", text):
         if ch.isdigit() and unicodedata.decimal(ch, None) is not None:
             out.append(str(unicodedata.decimal(ch)))
+        elif ch.isdigit():
+            out.append(" ")  # a numeral of no decimal place ("፩", Ethiopic one): not a number
         elif ch.isalpha() and not unicodedata.name(ch, "").startswith("LATIN"):
             out.append(" ")  # 住在, 에 살아요: not part of a US address
         else:
@@ -85,24 +99,91 @@ def parse_address(text: str) -> AddressQuery | None:
     """The address in a voter's text, or None when there is nothing address-like."""
     plain = _plain(text)
     framing = list(_FRAMING.finditer(plain))
-    rest = plain[framing[-1].end() :] if framing else plain
+    start = framing[-1].end() if framing else 0
+    rest = plain[start:]
     house = _HOUSE.search(rest)
     if house is None:
         zips = _ZIP.findall(rest)
         return AddressQuery(zip=zips[0][0], zip4=zips[0][1] or None) if len(zips) == 1 else None
     chatter = re.search(r"[^\W\d_]", rest[: house.start()]) is not None
+    zips_before = _ZIP.findall(plain[: start + house.start()])  # "90057, 123 Main St"
     rest = rest[house.start() :]
     while (thanks := _THANKS.search(rest)) is not None and thanks.start() > 0:
         rest = rest[: thanks.start()]
-    labels: dict[str, str] = {}
-    last_zip = _ZIP_AT_END.search(rest)
-    if last_zip:
-        # Taken off before tagging: after "apto 5," the model reads "5, 90057" as the unit.
-        labels["ZipCode"], rest = last_zip[1], rest[: last_zip.start()]
-    query = _from_labels(_labels(_UNIT_WORDS.sub(" APT ", rest)) | labels)
+    # Taken off before tagging, wherever it is: after "apto 5," the model reads "5, 90057" as
+    # the unit, and "Main St 90057 Los Angeles" as a unit number.
+    rest, zip_code = _take_zip(_UNIT_WORDS.sub(" APT ", rest))
+    labels, found = _labels(rest), {"ZipCode": zip_code} if zip_code else {}
+    query = _from_labels(labels | found)
+    if query is None or query.house_number is None:
+        query = _from_labels(_number_and_street(rest, house[0], labels) | found)
     if query and chatter and not _street_like(query):
-        return None  # "I have 2 kids": words before a number that nothing marks as a street
+        query = None  # "I have 2 kids": words before a number that nothing marks as a street
+    if zips_before and (query is None or query.zip is None):
+        zip5, zip4 = zips_before[-1]  # "my zip is 90057, I live at 123 Main St"
+        return replace(query or AddressQuery(), zip=zip5, zip4=zip4 or None)
     return query
+
+
+def _number_and_street(text: str, house: str, labels: dict[str, str]) -> dict[str, str]:
+    """The house number we found, and the words after it up to a comma or the ZIP as the
+    street, for when the model does not read them so ("1 Oak" as a unit, "10-2 Sunset" as a
+    landmark, "10000 Oak" as a ZIP and a country, "1000A E Cedar" as a number and a city)."""
+    found = labels.get("ZipCode")
+    zip_code = {"ZipCode": found} if found and found != house else {}
+    words: list[str] = []
+    for word in text[len(house) :].split():
+        if zip_code and word.strip(",.") == found:
+            break
+        words.append(word.strip(","))
+        if word.endswith(","):
+            break
+    return {"AddressNumber": house, "StreetName": " ".join(words)} | zip_code
+
+
+def _take_zip(text: str) -> tuple[str, str | None]:
+    """The text without its ZIP code (and the words that announce it), and the ZIP."""
+    found = _ZIP_AT_END.search(text)
+    if found is not None:
+        zip_code, head, tail = found[1], text[: found.start()], ""
+    else:
+        middle = _zip_inside(text)
+        if middle is None:
+            return text, None
+        zip_code, head, tail = middle[0], text[: middle.start()], text[middle.end() :]
+    head = _ZIP_WORDS.sub("", head).rstrip(" ,")
+    tail = tail.lstrip(" ,.")
+    return (f"{head}, {tail}" if tail else head), zip_code
+
+
+def _zip_inside(text: str) -> re.Match[str] | None:
+    """A ZIP before the end of an address that the model takes for something else ("90057 Los
+    Angeles" for a unit, "Los Angeles 90057 CA" for a city): a five-digit token after the
+    house number, unless it is the number of a unit ("Apt 10001") or the whole name of a
+    street ("1234 W 10000 S" on Utah's grid, "123 Highway 10001"; not "1 Oak Rd 90057")."""
+    tagged = usaddress.parse(text)
+    if any(label == "ZipCode" for _, label in tagged):
+        return None  # the model found it: its reading of the rest is the better one
+    house_or_direction = ("AddressNumber", "StreetNamePreDirectional")
+    for at in range(1, len(tagged)):
+        token, label = tagged[at]
+        before, label_before = tagged[at - 1]
+        digits = token.strip(",;.()")
+        if not _ZIP.fullmatch(digits) or _UNIT_TYPE.fullmatch(before):
+            continue
+        word = before.strip(",.")
+        if label == "StreetName" and not before.endswith(","):
+            grid = label_before == "StreetNamePreDirectional" and normalize_direction(word)
+            road = (
+                label_before == "StreetNamePreType"
+                and normalize_suffix(word)
+                and at >= 2
+                and tagged[at - 2][1] in house_or_direction
+            )
+            if label_before == "AddressNumber" or grid or road:
+                continue
+        return next((m for m in _ZIP.finditer(text) if m[0] == digits and m.start() > 0), None)
+    return None
 
 
 def _street_like(query: AddressQuery) -> bool:
@@ -167,8 +248,23 @@ def _city_state(city: str | None, state: str | None) -> tuple[str | None, str | 
 
 
 def match_segment(query: AddressQuery, segments: Iterable[StreetSegment]) -> list[StreetSegment]:
-    """Every segment the address falls in; more than one precinct among them is ambiguous."""
+    """Every segment the address falls in, however specific (see `most_specific`)."""
     return [segment for segment in segments if _matches(query, segment)]
+
+
+def specificity(segment: StreetSegment) -> int:
+    """2 for a house-number range, 1 for a whole street, 0 for every street of a city or ZIP."""
+    if segment.includes_all_streets or segment.street_name is None:
+        return 0
+    return 1 if segment.includes_all_addresses else 2
+
+
+def most_specific(segments: Iterable[StreetSegment]) -> list[StreetSegment]:
+    """The matched segments that say the most about the address: a county-wide catch-all
+    (IncludesAllStreets) gives way to a street, a whole street to a house-number range."""
+    matched = list(segments)
+    top = max(map(specificity, matched), default=0)
+    return [segment for segment in matched if specificity(segment) == top]
 
 
 def _matches(query: AddressQuery, segment: StreetSegment) -> bool:

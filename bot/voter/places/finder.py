@@ -1,6 +1,11 @@
 """Where do I vote: a voter's text → street segment → precinct → places, or the places nearest
 the ZIP's centroid (vote-center counties, or an address no segment covers).
 
+Of the segments an address falls in, the most specific decide its precinct (a house-number range
+over a whole street over a county-wide catch-all); a precinct that only offers early voting or
+drop boxes adds its places instead of competing. Precincts still tied, which nothing the voter
+left out would tell apart, are all answered ("candidates") rather than asked about again.
+
 Every query is indexed: segments by (zip, street) or (city, street), places by precinct or by a
 latitude band, hours by place. Only rows of active sources answer.
 """
@@ -21,10 +26,16 @@ from bot.tables import POLLING_PLACES as _P
 from bot.tables import PRECINCT_PLACES as _PP
 from bot.tables import PRECINCTS as _PR
 from bot.tables import STREET_SEGMENTS as _S
-from bot.voter.answers import OfficeContact, OpenHours, PlaceAnswer, PlacesAnswer
+from bot.voter.answers import OfficeContact, OpenHours, PlaceAnswer, PlacesAnswer, PlacesOutcome
 from bot.voter.elections import upcoming_election
 from bot.voter.geo import haversine_miles, zip_centroid, zip_info
-from bot.voter.places.address import AddressQuery, _parts, match_segment, parse_address
+from bot.voter.places.address import (
+    AddressQuery,
+    _parts,
+    match_segment,
+    most_specific,
+    parse_address,
+)
 from bot.voter.places.sources import ActiveSource, active_sources
 from bot.voter.places.usps import fold
 from bot.voter.records import StreetSegment
@@ -69,6 +80,24 @@ class _Group:
     def in_person(self) -> bool:
         return any(r.is_polling_place or r.is_vote_center or r.is_early_voting for r in self.rows)
 
+    @property
+    def election_day(self) -> bool:
+        return any(map(_election_day, self.rows))
+
+
+@dataclass(frozen=True)
+class _Match:
+    """The precincts of an address's most specific segments, and the places to answer with."""
+
+    precincts: list[int]
+    places: list[tuple[Row[Any], bool]]  # (place, shared); early-only catch-alls' are shared
+    zip_would_tell: bool  # the tied segments lie in different ZIPs
+
+
+def _election_day(row: Row[Any]) -> bool:
+    # The importer marks a vote center only when it is neither early voting nor a drop box.
+    return bool(row.is_polling_place or row.is_vote_center)
+
 
 def find_polling_places(
     conn: Connection,
@@ -89,15 +118,16 @@ def find_polling_places(
     if query.has_street:
         if not query.zip and not query.city:
             return PlacesAnswer("ambiguous", disambiguate=("zip",))
-        precincts = {int(s.precinct_id) for s in _segments(conn, query, sources)}
-        if len(precincts) > 1:
-            return PlacesAnswer("ambiguous", disambiguate=_missing(query))
-        if precincts:
-            (precinct_id,) = precincts
-            groups = _precinct_groups(conn, precinct_id, origin)[:limit]
-            if groups:
-                name = conn.execute(select(_PR.c.name).where(_PR.c.id == precinct_id)).scalar()
-                return _found(conn, groups, sources, today, language, precinct=name)
+        match = _match(conn, query, sources)
+        if len(match.precincts) > 1 and match.zip_would_tell and not query.zip:
+            # Only the ZIP is asked for: the city was given, and never tells ZIPs apart.
+            given = tuple(name for name in ("zip", "city") if getattr(query, name))
+            return PlacesAnswer("ambiguous", disambiguate=_missing(query), given=given)
+        groups = _street_groups(match, origin)[:limit]
+        if groups:
+            outcome: PlacesOutcome = "found" if len(match.precincts) == 1 else "candidates"
+            name = _precinct_name(conn, match.precincts)
+            return _found(conn, groups, sources, today, language, precinct=name, outcome=outcome)
     if origin is not None:
         groups = _nearest_groups(conn, origin, sources, limit)
         if groups:
@@ -109,6 +139,48 @@ def _missing(query: AddressQuery) -> tuple[str, ...]:
     """What the voter left out that would tell the precincts apart."""
     missing = [name for name in ("zip", "city", "unit") if not getattr(query, name)]
     return tuple(missing) or ("house_number",)
+
+
+def _match(conn: Connection, query: AddressQuery, sources: dict[int, ActiveSource]) -> _Match:
+    """The address's precincts by the most specific segments it falls in, and their places."""
+    segments = _segments(conn, query, sources)
+    links = _links(conn, {int(s.precinct_id) for s in segments})
+    # A precinct with only early voting or drop boxes (a county-wide early voting center's
+    # catch-all) is open to the voter beside their own: it joins the answer, it is no rival.
+    extra = {p for p, rows in links.items() if not any(_election_day(r) for r, _ in rows)}
+    rivals = [s for s in segments if int(s.precinct_id) not in extra] or segments
+    best = most_specific(rivals)
+    chosen = sorted({int(s.precinct_id) for s in best})
+    places: dict[int, tuple[Row[Any], bool]] = {}
+    for precinct in [*chosen, *sorted(extra - set(chosen))]:
+        for row, shared in links.get(precinct, []):
+            shared = shared or precinct not in chosen
+            seen = places.get(row.id)
+            places[row.id] = (row, shared and (seen is None or seen[1]))
+    return _Match(chosen, list(places.values()), len({s.zip for s in best}) > 1)
+
+
+def _links(conn: Connection, precincts: set[int]) -> dict[int, list[tuple[Row[Any], bool]]]:
+    """Each precinct's places, with whether the place is shared (its locality's) or its own."""
+    if not precincts:
+        return {}
+    statement = (
+        select(_PP.c.precinct_id, _PP.c.shared, *_PLACE_COLUMNS)
+        .join_from(_PP, _P, _P.c.id == _PP.c.place_id)
+        .where(_PP.c.precinct_id.in_(sorted(precincts)))
+    )
+    links: dict[int, list[tuple[Row[Any], bool]]] = {}
+    for row in conn.execute(statement):
+        links.setdefault(int(row.precinct_id), []).append((row, bool(row.shared)))
+    return links
+
+
+def _precinct_name(conn: Connection, precincts: list[int]) -> str | None:
+    """The precinct's name when the address is in one; a tie names none."""
+    if len(precincts) != 1:
+        return None
+    name = conn.execute(select(_PR.c.name).where(_PR.c.id == precincts[0])).scalar()
+    return str(name) if name is not None else None
 
 
 def _segments(
@@ -152,29 +224,34 @@ def _as_record(row: Row[Any]) -> StreetSegment:
     )
 
 
-def _group(rows: Sequence[Row[Any]], origin: tuple[float, float] | None) -> list[_Group]:
+def _group(
+    rows: Sequence[tuple[Row[Any], bool]], origin: tuple[float, float] | None
+) -> list[_Group]:
+    """Places by address, each with whether every row of it is shared, and its distance."""
     groups: dict[tuple[str, str | None], _Group] = {}
-    for row in rows:
+    for row, shared in rows:
         group = groups.setdefault((" ".join(row.address.upper().split()), row.zip), _Group())
         group.rows.append(row)
-        group.shared = group.shared and bool(getattr(row, "shared", True))
+        group.shared = group.shared and shared
         if origin is not None and row.lat is not None and row.lng is not None:
             miles = haversine_miles(origin[0], origin[1], row.lat, row.lng)
             group.miles = miles if group.miles is None else min(group.miles, miles)
     return list(groups.values())
 
 
-def _precinct_groups(
-    conn: Connection, precinct_id: int, origin: tuple[float, float] | None
-) -> list[_Group]:
-    """The precinct's own polling place first, then the places it shares, nearest first."""
-    statement = (
-        select(_PP.c.shared, *_PLACE_COLUMNS)
-        .join_from(_PP, _P, _P.c.id == _PP.c.place_id)
-        .where(_PP.c.precinct_id == precinct_id)
+def _street_groups(match: _Match, origin: tuple[float, float] | None) -> list[_Group]:
+    """The precincts' own polling places first (one of each tied precinct before any early
+    site), then the places they share and the catch-alls', nearest first."""
+    groups = _group(match.places, origin)
+    groups.sort(
+        key=lambda g: (
+            g.shared,
+            not g.election_day,
+            not g.in_person,
+            g.miles or 0.0,
+            g.rows[0].name,
+        )
     )
-    groups = _group(conn.execute(statement).all(), origin)
-    groups.sort(key=lambda g: (g.shared, not g.in_person, g.miles or 0.0, g.rows[0].name))
     return groups
 
 
@@ -190,7 +267,7 @@ def _nearest_groups(
         statement = select(*_PLACE_COLUMNS).where(
             _P.c.lat.between(lat - dlat, lat + dlat), _P.c.lng.between(lng - dlng, lng + dlng)
         )
-        rows = [row for row in conn.execute(statement) if row.source_id in sources]
+        rows = [(row, True) for row in conn.execute(statement) if row.source_id in sources]
         groups = [g for g in _group(rows, origin) if (g.miles or 0.0) <= MAX_MILES]
         if sum(g.in_person for g in groups) >= limit:
             break
@@ -206,6 +283,7 @@ def _found(
     language: str,
     *,
     precinct: str | None,
+    outcome: PlacesOutcome = "found",
 ) -> PlacesAnswer:
     ids = [row.id for group in groups for row in group.rows]
     hours: dict[int, list[Row[Any]]] = {}
@@ -227,7 +305,7 @@ def _found(
         for group in groups
     )
     return PlacesAnswer(
-        "found", answers, source_name=source.name, updated=source.updated, precinct=precinct
+        outcome, answers, source_name=source.name, updated=source.updated, precinct=precinct
     )
 
 
