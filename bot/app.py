@@ -14,13 +14,22 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.api import install as install_admin_api
+from bot.console import install as install_console
+from bot.conversation.handoffs import open_requests
 from bot.db import is_sqlite, make_async_engine, make_engine, read_only
+from bot.metrics import OPEN_REQUESTS
 from bot.runtime import Runtime
 from bot.settings import Settings, get_settings
 from bot.twilio.webhook import router as twilio_router
 from bot.voter.geo import zip_info
 
 log = logging.getLogger(__name__)
+
+
+def request_engine(app: FastAPI) -> Engine:
+    """The app's engine."""
+    engine: Engine = app.state.engine
+    return engine
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -53,6 +62,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.async_engine = None if is_sqlite(engine) else make_async_engine(engine)
     app.include_router(twilio_router)
     install_admin_api(app)
+    install_console(app)
 
     @app.get("/healthz", tags=["operations"])
     def healthz(request: Request) -> Response:
@@ -67,7 +77,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @app.get("/metrics", tags=["operations"])
     def metrics() -> Response:
-        """Prometheus text format."""
+        """Prometheus text format (the open requests for a person counted as it is asked)."""
+        try:
+            with read_only(request_engine(app).connect()) as conn:
+                OPEN_REQUESTS.set(open_requests(conn))
+        except SQLAlchemyError:
+            log.warning("metrics: the database did not answer")
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

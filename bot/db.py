@@ -36,7 +36,7 @@ from bot.errors import TurnoutError
 T = TypeVar("T")
 WRITE_WAIT = 5.0  # seconds a transaction waits for SQLite's writer, in this process or another
 READ_ONLY = "turnout_read_only"  # execution option: a plain BEGIN, no writer lock
-_HELD = "_turnout_writer_held"  # on a Connection that holds the writer lock
+_HELD = "turnout_writer"  # on a pooled connection's info: the writer lock it holds
 
 
 class DatabaseBusy(TurnoutError):
@@ -70,7 +70,7 @@ def _begin(conn: Connection) -> None:
     lock = _writer(conn.engine)
     if not lock.acquire(timeout=WRITE_WAIT):
         raise DatabaseBusy()
-    conn.__dict__[_HELD] = True
+    conn.connection.info[_HELD] = lock
     try:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     except BaseException:
@@ -79,8 +79,21 @@ def _begin(conn: Connection) -> None:
 
 
 def _let_go(conn: Connection) -> None:
-    if conn.__dict__.pop(_HELD, False):
-        _writer(conn.engine).release()
+    try:
+        info = conn.connection.info
+    except Exception:
+        return
+    lock = info.pop(_HELD, None)
+    if lock is not None:
+        lock.release()
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    """A connection back in the pool still marked as the writer (a Connection dropped without
+    closing it, or one invalidated mid-transaction): the pool has rolled it back; let go."""
+    lock = record.info.pop(_HELD, None)
+    if lock is not None:
+        lock.release()
 
 
 def _finish(action: str) -> Callable[[Connection], None]:
@@ -117,6 +130,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _begin)
         event.listen(engine, "commit", _finish("commit"))
         event.listen(engine, "rollback", _finish("rollback"))
+        event.listen(engine.pool, "checkin", _checked_in)
         return engine
     # pre-ping costs a round trip per transaction; recycling connections and the pool's
     # invalidation on a disconnect error recover from a database restart instead.

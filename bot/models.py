@@ -5,7 +5,7 @@ No citizenship or immigration status is ever asked or stored.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false
@@ -22,6 +22,11 @@ class Organization(SQLModel, table=True):
     name: str = Field(max_length=200)
     # A coalition admin sees every organization's memberships and imports; a partner, its own.
     is_admin: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # When a person answers voters who ask for one: the bot says "soon" inside these local
+    # hours and when outside them. Null: 09:00-18:00 in TURNOUT_TIMEZONE.
+    staffed_from: time | None = None
+    staffed_until: time | None = None
+    timezone: str | None = Field(default=None, max_length=64)
     created_at: datetime
 
 
@@ -110,15 +115,122 @@ class OutboundMessage(SQLModel, table=True):
 
 
 class HandoffRequest(SQLModel, table=True):
-    """A texter asked for a person; organizers answer from the console."""
+    """A texter asked for a person; organizers answer from the console. It belongs to the
+    organizations whose lists hold the contact, else to the coalition (its admin
+    organization): read from the memberships when shown, never stored."""
 
     __tablename__ = "handoff_requests"
+    __table_args__ = (Index("ix_handoff_status_waiting", "status", "last_inbound_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(foreign_key="contacts.id", index=True)
     status: str = Field(default="open", max_length=16)  # open, closed
+    channel: str | None = Field(default=None, max_length=16)  # as the voter wrote in
+    language: str | None = Field(default=None, max_length=16)
+    assigned_to: int | None = Field(default=None, foreign_key="users.id")
+    assigned_at: datetime | None = None
+    last_inbound_at: datetime | None = None  # the voter's last message
+    first_answer_at: datetime | None = None  # a person's first reply
+    last_answer_at: datetime | None = None
+    closed_at: datetime | None = None
+    closed_by: int | None = Field(default=None, foreign_key="users.id")
+    close_reason: str | None = Field(default=None, max_length=16)  # closed, timeout, stop, menu
     created_at: datetime
     updated_at: datetime
+
+
+class User(SQLModel, table=True):
+    """A person who signs in to the console: an organizer, a viewer, a coalition admin."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)  # folded to lower case
+    name: str | None = Field(default=None, max_length=200)
+    password_hash: str | None = Field(default=None, max_length=200)  # argon2; none until set
+    ui_language: str = Field(default="en", max_length=16)  # the console's own language
+    speaks: list[str] | None = Field(default=None, sa_column=Column(JSON))  # voters' languages
+    phone: str | None = Field(default=None, max_length=20)  # E.164: their own test sends
+    disabled_at: datetime | None = None
+    last_sign_in_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserRole(SQLModel, table=True):
+    """A user's role in one organization (a person may belong to several)."""
+
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "organization_id", name="uq_user_role_org"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    role: str = Field(max_length=16)  # admin (of the admin organization), organizer, viewer
+    created_at: datetime
+
+
+class Invitation(SQLModel, table=True):
+    """A one-time link to set a password (a new user, or a forgotten password); only its
+    SHA-256 is kept."""
+
+    __tablename__ = "invitations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    email: str = Field(max_length=254, index=True)
+    organization_id: int = Field(foreign_key="organizations.id")
+    role: str = Field(max_length=16)
+    invited_by: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in browser: the cookie holds a random token, this row its SHA-256."""
+
+    __tablename__ = "console_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    organization_id: int = Field(foreign_key="organizations.id")  # the one they act for now
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime  # the absolute lifetime
+    ended_at: datetime | None = None
+
+
+class SignInFailure(SQLModel, table=True):
+    """A failed sign-in, to slow and then refuse guessing, per account and per address."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failure_email", "email", "at"),
+        Index("ix_sign_in_failure_address", "address", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)
+    address: str = Field(max_length=64)  # the client's IP address
+    at: datetime
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what, when, in which organization (no voter's phone or text)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_org_at", "organization_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    organization_id: int | None = Field(default=None, foreign_key="organizations.id")
+    action: str = Field(max_length=64)  # handoff.reply, handoff.assign, user.invite ...
+    subject: str | None = Field(default=None, max_length=100)  # "handoff:12", "user:3"
+    detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class ApiKey(SQLModel, table=True):
@@ -220,10 +332,13 @@ class Send(SQLModel, table=True):
     whom, when. Its recipients are rows of the outbox, created when it starts."""
 
     __tablename__ = "sends"
-    __table_args__ = (UniqueConstraint("election_date", "reminder", name="uq_send_reminder"),)
+    __table_args__ = (
+        UniqueConstraint("election_date", "reminder", name="uq_send_reminder"),
+        UniqueConstraint("idempotency_key", name="uq_send_idempotency_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)  # blast, reminder, test
+    kind: str = Field(max_length=16)  # blast, reminder, test, reply
     organization_id: int | None = Field(default=None, foreign_key="organizations.id", index=True)
     parent_id: int | None = Field(default=None, foreign_key="sends.id")  # a test's blast
     name: str = Field(max_length=200)
@@ -238,6 +353,11 @@ class Send(SQLModel, table=True):
     election_date: date | None = None  # reminders: the election they are for
     reminder: str | None = Field(default=None, max_length=32)  # reminders: the plan's step
     edited: bool = Field(default=False)  # an organizer set the time: the plan leaves it
+    # A person's reply: the form's one-time token (a resubmission is the same reply), the
+    # request it answers and who wrote it.
+    idempotency_key: str | None = Field(default=None, max_length=64)
+    handoff_id: int | None = Field(default=None, foreign_key="handoff_requests.id")
+    author_id: int | None = Field(default=None, foreign_key="users.id")
     recipients: int | None = None  # outbox rows created when it started
     created_at: datetime
     updated_at: datetime

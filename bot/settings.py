@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     # row still `sending` after this is looked up at Twilio, never blindly sent again).
     send_lease_seconds: float = Field(120.0, alias="TURNOUT_SEND_LEASE_SECONDS", gt=0)
 
+    # The organizer console: how long a signed-in browser stays signed in without use, and
+    # at most; how long a voter's request for a person waits for an answer before the voter
+    # is handed back to the bot; WhatsApp templates (per language) for a person's reply
+    # outside WhatsApp's 24-hour window.
+    session_idle_minutes: int = Field(8 * 60, alias="TURNOUT_SESSION_IDLE_MINUTES", ge=1)
+    session_hours: int = Field(72, alias="TURNOUT_SESSION_HOURS", ge=1)
+    handoff_timeout_hours: float = Field(24.0, alias="TURNOUT_HANDOFF_TIMEOUT_HOURS", gt=0)
+    reply_templates: dict[str, str] = Field(default_factory=dict, alias="TURNOUT_REPLY_TEMPLATES")
+
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:
@@ -86,6 +95,22 @@ class Settings(BaseSettings):
         ):
             raise ValueError(f"TURNOUT_QUIET_HOURS must look like 08:00-21:00, got {value!r}")
         return value.strip()
+
+    @field_validator("reply_templates")
+    @classmethod
+    def _check_templates(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [lang for lang, sid in value.items() if not re.fullmatch(r"HX[0-9a-fA-F]{32}", sid)]
+        if bad:
+            raise ValueError(
+                "TURNOUT_REPLY_TEMPLATES maps languages to Content SIDs (HX...), as JSON; "
+                f"not one for {', '.join(sorted(bad))}"
+            )
+        return value
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether the console's cookies are sent over HTTPS only (PUBLIC_BASE_URL's scheme)."""
+        return bool(self.public_base_url and self.public_base_url.startswith("https://"))
 
     @field_validator("public_base_url")
     @classmethod

@@ -14,6 +14,7 @@ class SendKind(StrEnum):
     BLAST = "blast"
     REMINDER = "reminder"
     TEST = "test"
+    REPLY = "reply"  # a person's answer to a voter who asked for one
 
 
 class SendStatus(StrEnum):

@@ -31,7 +31,7 @@ RESULT_TESTS = frozenset({"outcome", "other"})
 TESTS_WITH_ARG = frozenset({"choice", "intent", "outcome"})
 # Lookups the host answers (bot.conversation.lookups): the engine asks, the host queries, the
 # engine goes on.
-LOOKUPS = frozenset({"polling_place", "registration"})
+LOOKUPS = frozenset({"polling_place", "registration", "staffing"})
 
 
 class EffectKind(StrEnum):

@@ -16,19 +16,24 @@ from sqlalchemy import Engine
 
 from bot.app import create_app
 from bot.db import is_sqlite, make_engine
+from bot.demo import Demo
+from bot.demo import prepare as prepare_demo
 from bot.logs import configure_logging, uvicorn_log_config
 from bot.migrate import upgrade
-from bot.settings import get_settings
+from bot.runtime import Runtime
+from bot.settings import Settings, get_settings
 from scheduler.process import Sending, build_scheduler
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # a link must stay whole to be copied
 
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Web app only."),
-    demo: bool = typer.Option(False, "--demo", help="Print how to try the bot locally."),
+    demo: bool = typer.Option(
+        False, "--demo", help="A first look: an admin's sign-in link and a voter to answer."
+    ),
 ) -> None:
     """Apply migrations, then run the web app (and, unless told not to, the scheduler)."""
     configure_logging()
@@ -44,7 +49,8 @@ def serve(
     if scheduler is not None:
         scheduler.start()
     if demo:
-        _banner(host, port, twilio=bool(settings.twilio_auth_token))
+        made = prepare_demo(engine, Runtime.load(settings))
+        _banner(host, port, twilio=bool(settings.twilio_auth_token), demo=made, settings=settings)
     try:
         uvicorn.run(
             create_app(settings, engine),
@@ -109,15 +115,27 @@ def dispatch(
 
 
 def event_loop(engine: Engine) -> str:
-    """asyncio's own loop for SQLite, whose units of work run inline on the loop: uvloop
-    serves connections unfairly when callbacks block (measured p99 370 ms against 80 ms at
-    32 connections, same throughput); uvloop for PostgreSQL, whose work awaits the driver."""
+    """asyncio's own loop for SQLite (uvloop served connections unfairly there: p99 370 ms
+    against 80 ms at 32 connections, measured when its units of work ran on the loop); uvloop
+    for PostgreSQL, whose work awaits the driver."""
     return "asyncio" if is_sqlite(engine) else "auto"
 
 
-def _banner(host: str, port: int, *, twilio: bool) -> None:
+def _banner(host: str, port: int, *, twilio: bool, demo: Demo, settings: Settings) -> None:
     base = f"http://{host}:{port}"
     console.print(f"\n[bold green]Turnout is starting on {base}[/bold green]")
+    console.print(f"  Organizer console: [bold]{base}/console[/bold]")
+    console.print(
+        f"  Sign in as the first admin ({demo.admin_email}): open this one-time link and "
+        "choose a password:"
+    )
+    console.print(
+        f"    [bold]{settings.public_base_url or base}/console/invite/{demo.invite_token}[/bold]"
+    )
+    console.print(
+        "  A demo voter has asked for a person: answer them from the inbox (no Twilio needed:"
+        " what you send is printed here)."
+    )
     console.print(
         "  Chat with the bot in another terminal:  [bold]make chat[/bold]"
         "  (or .venv/bin/turnout chat --phone +15555550123)"

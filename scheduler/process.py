@@ -6,6 +6,7 @@ APScheduler drives the timing; the database says what is due. Jobs:
     start_sends      (scheduler role) due blasts and reminders -> outbox rows       5 s
     dispatch         (every process)  settle rows in doubt, then drain the outbox   1 s
     expire           (scheduler role) reset idle conversations                      5 min
+    close_unanswered (scheduler role) hand voters back whose request waited too long 5 min
 
 Every job coalesces missed runs into one and has a misfire grace of an hour, so a run
 missed while the process was down (or busy) is caught up, not skipped; since the jobs read
@@ -29,7 +30,7 @@ from sqlalchemy import Engine, func, select
 
 from bot.clock import utcnow
 from bot.db import session_scope
-from bot.sending import sends
+from bot.sending import replies, sends
 from bot.sending.plans import ensure_plans
 from bot.sending.render import Renderer
 from bot.sending.senders import ConsoleSender, Sender
@@ -178,6 +179,15 @@ class Sending:
         return bool(open_rows or started)
 
 
+def _close_unanswered(engine: Engine, timeout: timedelta, role: Role) -> None:
+    if not role.held():
+        return
+    with engine.begin() as conn:
+        count = replies.close_unanswered(conn, timeout=timeout, now=utcnow())
+    if count:
+        log.info("handed %d voters back to the bot: nobody answered their request", count)
+
+
 def _expire(engine: Engine, idle: timedelta, role: Role) -> None:
     if not role.held():
         return
@@ -196,15 +206,21 @@ def build_scheduler(
     )
     sending = sending or Sending.from_settings(engine, settings)
     idle = timedelta(minutes=settings.conversation_idle_minutes)
+    waited = timedelta(hours=settings.handoff_timeout_hours)
     jobs: list[tuple[str, Callable[..., object], dict[str, float], list[object]]] = [
         ("expire_conversations", _expire, {"minutes": 5}, [engine, idle, sending.role]),
+        ("close_unanswered", _close_unanswered, {"minutes": 5}, [engine, waited, sending.role]),
         ("plan_reminders", sending.plan_reminders, {"minutes": 10}, []),
         ("start_sends", sending.start_sends, {"seconds": 5}, []),
         ("dispatch", sending.dispatch, {"seconds": 1}, []),
     ]
     for job_id, func_, interval, args in jobs:
         # Sending starts at once; conversations are reset on their own rhythm.
-        first = {} if job_id == "expire_conversations" else {"next_run_time": utcnow()}
+        first = (
+            {}
+            if job_id in ("expire_conversations", "close_unanswered")
+            else {"next_run_time": utcnow()}
+        )
         scheduler.add_job(
             func_,
             "interval",

@@ -39,6 +39,7 @@ PARAMS = {
     "deadline": "10/19/2026",
     "where": "your county elections office",
     "places": "Mesa Community Center, 263 N Center St, Mesa AZ 85201. Open today 8:00-19:00.",
+    "when": "Wednesday 9:00 AM",  # handoff.later: a day and a time, as Babel writes them
 }
 # The election reminders' and the blast footer's variables, at the lengths their budgets are
 # drafted for: a short coalition name and links of about 30 characters (the longer links above

@@ -140,7 +140,13 @@ def test_the_scheduler_has_the_sending_jobs_with_a_deliberate_misfire_grace(
     settings = sending_settings(engine, double.url, "http://127.0.0.1:9")
     scheduler = build_scheduler(engine, settings, blocking=False)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"expire_conversations", "plan_reminders", "start_sends", "dispatch"}
+    assert set(jobs) == {
+        "expire_conversations",
+        "close_unanswered",
+        "plan_reminders",
+        "start_sends",
+        "dispatch",
+    }
     for job in jobs.values():
         assert job.misfire_grace_time == MISFIRE_GRACE
         assert job.coalesce is True

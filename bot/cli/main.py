@@ -24,6 +24,7 @@ from bot.cli import (
     outbox,
     places,
     reminders,
+    users,
     voters,
 )
 
@@ -48,6 +49,7 @@ def build(*, plugins: bool = True) -> typer.Typer:
     app.add_typer(blasts.app, name="blasts")
     app.add_typer(reminders.app, name="reminders")
     app.add_typer(outbox.app, name="outbox")
+    app.add_typer(users.app, name="users")
     if plugins:
         for found in entry_points(group=PLUGINS):
             found.load()(app)

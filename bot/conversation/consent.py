@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import assert_never
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
 from bot import metrics
 from bot.conversation.store import ContactState, contact_update
-from bot.tables import CONSENT, CONTACTS, HANDOFFS
+from bot.tables import CONSENT, CONTACTS
 from bot.twilio.codes import UNSUBSCRIBED
 from flows.engine import Effect
 from flows.model import EffectKind
@@ -107,24 +107,6 @@ def save(conn: Connection, contact: ContactState, now: datetime) -> None:
         )
     if contact.consent:
         conn.execute(CONSENT.insert(), contact.consent)
-    if contact.handoff:
-        open_handoff(conn, contact.id, now)
-
-
-def open_handoff(conn: Connection, contact_id: int, now: datetime) -> None:
-    """Open a request for a person, or touch the one already open."""
-    open_one = select(HANDOFFS.c.id).where(
-        HANDOFFS.c.contact_id == contact_id, HANDOFFS.c.status == "open"
-    )
-    existing = conn.execute(open_one).scalar()
-    if existing is not None:
-        conn.execute(update(HANDOFFS).where(HANDOFFS.c.id == existing).values(updated_at=now))
-        return
-    conn.execute(
-        HANDOFFS.insert().values(
-            contact_id=contact_id, status="open", created_at=now, updated_at=now
-        )
-    )
 
 
 def load_contact(conn: Connection, contact_id: int) -> ContactState | None:

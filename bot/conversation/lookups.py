@@ -13,9 +13,12 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_time
 from sqlalchemy import Connection, update
 
+from bot.conversation import handoffs
 from bot.runtime import Runtime
+from bot.sending.render import babel_locale
 from bot.tables import CONTACTS
 from bot.voter.answers import NextSteps, PlaceAnswer, PlacesAnswer
 from bot.voter.elections import upcoming_election
@@ -48,6 +51,8 @@ def answer(
         return _places(rt, found, language)
     if request.value == "registration":
         return _registration(rt, conn, data, contact_id=contact_id, language=language, today=today)
+    if request.value == "staffing":
+        return _staffing(rt, conn, contact_id=contact_id, language=language, now=now)
     raise ValueError(f"no answer for lookup {request.value!r}")
 
 
@@ -69,27 +74,29 @@ def _places(rt: Runtime, found: PlacesAnswer, language: str) -> LookupResult:
         parts = [office.name, office.phone or office.url] if office else []
         contact = ", ".join(p for p in parts if p) or rt.settings.polling_place_url
         return LookupResult("polling_place", "not_found", {"office": contact})
-    if found.outcome != "found":
+    if found.outcome == "ambiguous" and "city" in found.given:
+        return LookupResult("polling_place", "ambiguous_zip")  # ask for the ZIP alone
+    if found.outcome not in ("found", "candidates"):
         return LookupResult("polling_place", found.outcome)
     updated = found.updated.isoformat() if found.updated else "-"
     source = rt.render(
         "polling.source", language, {"date": updated, "source": found.source_name or "-"}
     )
-    return LookupResult(
-        "polling_place", "found", {"places": _fit(rt, found, source, language), "source": source}
-    )
+    places = _fit(rt, found, source, language)
+    return LookupResult("polling_place", found.outcome, {"places": places, "source": source})
 
 
 def _fit(rt: Runtime, found: PlacesAnswer, source: str, language: str) -> str:
     """Places that fit the answer's segment budget: at least two to choose from when there
     are two, then as much about each (hours before marks and links), then a third."""
+    key = f"polling.{found.outcome}"  # polling.found, or polling.candidates for a tie
     options: list[tuple[int, int, int, list[str]]] = []
     for rank, detail in enumerate(("bare", "hours", "full")):
         lines: list[str] = []
         for place in found.places:
             candidate = [*lines, _place_line(rt, place, language, detail)]
             params = {"places": "\n".join(candidate), "source": source}
-            if count_segments(rt.render("polling.found", language, params)).segments > FOUND_BUDGET:
+            if count_segments(rt.render(key, language, params)).segments > FOUND_BUDGET:
                 break
             lines = candidate
         options.append((min(len(lines), 2), rank, len(lines), lines))
@@ -197,3 +204,19 @@ def _next_step(rt: Runtime, steps: NextSteps, language: str, today: date) -> str
         where = steps.same_day_where or rt.settings.registration_url
         return rt.render("registration.same_day", language, {"where": where})
     return ""
+
+
+def _staffing(
+    rt: Runtime, conn: Connection, *, contact_id: int, language: str, now: datetime
+) -> LookupResult:
+    """Whether someone is at work for the voter's organizations now; if not, when (a day and
+    a time as the voter's language writes them, in that organization's zone)."""
+    found = handoffs.staffing(
+        conn, contact_id=contact_id, default_zone=rt.settings.timezone, now=now
+    )
+    if found.now or found.opens_at is None:
+        return LookupResult("staffing", "now")
+    locale = babel_locale(language)
+    day = format_date(found.opens_at, "EEEE", locale=locale)
+    when = f"{day} {format_time(found.opens_at, 'short', tzinfo=found.zone, locale=locale)}"
+    return LookupResult("staffing", "later", {"when": when})

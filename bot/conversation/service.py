@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from bot import metrics
-from bot.conversation import lookups
-from bot.conversation.consent import apply_effects, open_handoff
+from bot.conversation import handoffs, lookups
+from bot.conversation.consent import apply_effects
 from bot.conversation.store import ContactState, begin_inbound, write_back
 from bot.phones import Address, mask
 from bot.runtime import Runtime
@@ -28,6 +28,8 @@ from flows.engine import ContactView, Effect, Event, Result, step
 from flows.model import EffectKind
 
 log = logging.getLogger(__name__)
+HANDOFF_FLOW = "handoff."
+HELD = timedelta(days=36500)  # no idle restart while a person has the voter's request
 
 # Twilio's Advanced Opt-Out already answered these keywords; we record them and stay quiet.
 ADVANCED_OPT_OUT = {
@@ -74,6 +76,7 @@ def _run_engine(
     contact: ContactState,
     state: dict[str, Any] | None,
     now: datetime,
+    waiting: bool,
 ) -> Result:
     kind = ADVANCED_OPT_OUT.get((msg.opt_out_type or "").upper())
     if kind:
@@ -84,7 +87,9 @@ def _run_engine(
         detected = rt.identifier.detect(msg.body).language
     view = ContactView(contact.language, contact.opted_out, contact.reminders)
     event = Event(text=msg.body, media_count=msg.num_media, detected_language=detected)
-    result = step(rt.flows, rt.lexicon, state, event, view, now, rt.idle)
+    # While a person has the voter's request, the conversation waits for them however long.
+    idle = HELD if waiting else rt.idle
+    result = step(rt.flows, rt.lexicon, state, event, view, now, idle)
     for _ in range(MAX_LOOKUPS):
         request = next((e for e in result.effects if e.kind is EffectKind.LOOKUP), None)
         if request is None:
@@ -98,7 +103,7 @@ def _run_engine(
         )
         found = lookups.answer(rt, conn, request, contact_id=contact.id, language=language, now=now)
         view = ContactView(language, view.opted_out, view.reminders)
-        more = step(rt.flows, rt.lexicon, result.state, Event(lookup=found), view, now, rt.idle)
+        more = step(rt.flows, rt.lexicon, result.state, Event(lookup=found), view, now, idle)
         effects = [e for e in result.effects if e is not request]
         result = Result(more.state, [*result.replies, *more.replies], effects + more.effects)
     return result
@@ -155,6 +160,39 @@ def duplicate_reply(conn: Connection, msg: Inbound) -> Handled:
     return Handled(twiml=stored.reply_twiml or EMPTY_TWIML, replies=[], duplicate=True)
 
 
+def _open_request(conn: Connection, contact_id: int, state: dict[str, Any] | None) -> Any:
+    """The contact's open request for a person, looked for only when their conversation is in
+    the handoff flow (the hot path of everyone else pays nothing)."""
+    if not state or not str(state.get("node", "")).startswith(HANDOFF_FLOW):
+        return None
+    return handoffs.open_for(conn, contact_id)
+
+
+def _follow_request(
+    conn: Connection,
+    msg: Inbound,
+    contact: ContactState,
+    request: Any,
+    state: dict[str, Any] | None,
+    now: datetime,
+) -> None:
+    """Open or touch the voter's request for a person; close it when they left the handoff
+    flow (STOP, MENU): the bot is theirs again."""
+    if contact.handoff:
+        handoffs.open_or_touch(
+            conn,
+            contact_id=contact.id,
+            channel=msg.sender.channel,
+            language=contact.language,
+            now=now,
+        )
+        return
+    still = bool(state) and str((state or {}).get("node", "")).startswith(HANDOFF_FLOW)
+    if request is not None and not still:
+        reason = "stop" if contact.opted_out else "menu"
+        handoffs.close(conn, request_id=int(request.id), reason=reason, now=now)
+
+
 def handle_inbound(
     conn: Connection, rt: Runtime, msg: Inbound, now: datetime, status_url: str | None = None
 ) -> Handled:
@@ -174,13 +212,13 @@ def handle_inbound(
     )
     if inbound_id is None:
         raise Duplicate(msg.message_sid)
-    result = _run_engine(conn, rt, msg, contact, state, now)
+    request = _open_request(conn, contact.id, state)
+    result = _run_engine(conn, rt, msg, contact, state, now, waiting=request is not None)
     apply_effects(contact, result.effects, msg.sender.channel, msg.body, now)
     rows = _reply_rows(rt, msg, contact, inbound_id, result, now)
     twiml = twiml_for([row["body"] for row in rows], status_url, inbound_id)
     write_back(conn, contact, result.state, rows, inbound_id, twiml, now)
-    if contact.handoff:
-        open_handoff(conn, contact.id, now)
+    _follow_request(conn, msg, contact, request, result.state, now)
     metrics.INBOUND.labels(msg.sender.channel).inc()
     if rows:
         metrics.REPLIES.labels(msg.sender.channel, contact.language or "-").inc(len(rows))

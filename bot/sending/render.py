@@ -115,6 +115,8 @@ class Renderer:
         self, conn: Connection, send: Any, language: str, place_ref: str | None
     ) -> str | None:
         default = self.settings.default_language
+        if send.kind == "reply" and send.texts:  # a person's words, as they wrote them
+            return str(next(iter(send.texts.values())))
         if send.texts:
             text = send.texts.get(language) or send.texts.get(default)
             if not text:
@@ -145,7 +147,7 @@ class Renderer:
         except CatalogError:  # a variable nobody can fill (no election defined): not sent
             log.warning("send %s: %s cannot be filled in %s", send.id, send.message_key, lang)
             return None
-        return text if send.kind == "reminder" else self._with_footer(text, lang)
+        return text if send.kind in ("reminder", "reply") else self._with_footer(text, lang)
 
     def election(self, conn: Connection, date: dt.date) -> ElectionInfo | None:
         """The election on `date` (its merged definitions), read once per pass."""

@@ -207,6 +207,15 @@ class Skip:
 
 
 Decision = Send | Defer | Skip
+RECENT = timedelta(hours=1)  # a person's reply to a voter who wrote this recently: any hour
+
+
+def _answering(row: Candidate, now: datetime) -> bool:
+    """A person's reply to a voter who has just written: quiet hours do not hold it back."""
+    if row.kind != SendKind.REPLY:
+        return False
+    last = max((t for t in (row.sms_last_inbound, row.whatsapp_last_inbound) if t), default=None)
+    return last is not None and now - last < RECENT
 
 
 def decide(
@@ -219,15 +228,16 @@ def decide(
     text: Callable[[], str | None],
 ) -> Decision:
     """The sending rules, in their order: cancelled, opted out, expired, quiet hours (not for
-    tests; a deferral past the expiry is an expiry), the frequency cap (blasts only), the
-    channel, then the text (`text` is called only when everything else allows the message)."""
+    tests, nor for a person's reply to a voter who wrote within the hour; a deferral past the
+    expiry is an expiry), the frequency cap (blasts only), the channel, then the text (`text`
+    is called only when everything else allows the message)."""
     if row.send_status == SendStatus.CANCELLED:
         return Skip(SkipReason.CANCELLED)
     if row.opted_out:
         return Skip(SkipReason.OPTED_OUT)
     if row.expires_at is not None and now >= row.expires_at:
         return Skip(SkipReason.EXPIRED)
-    if row.kind != SendKind.TEST:
+    if row.kind != SendKind.TEST and not _answering(row, now):
         opening = next_allowed(now, row.zone, *allowed)
         if opening is not None:
             if row.expires_at is not None and opening >= row.expires_at:
