@@ -97,14 +97,16 @@ def test_signed_out_pages_send_you_to_sign_in(client: TestClient, path: str) -> 
     assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].startswith("/console/login")
 
 
-def test_the_root_and_the_console_lead_to_the_inbox(client: TestClient) -> None:
+def test_the_root_and_the_console_lead_to_the_dashboard(client: TestClient) -> None:
     assert client.get("/", follow_redirects=False).headers["location"] == "/console"
-    assert client.get("/console", follow_redirects=False).headers["location"] == "/console/inbox"
+    assert (
+        client.get("/console", follow_redirects=False).headers["location"] == "/console/dashboard"
+    )
 
 
 def test_sign_in_sets_a_server_side_session_cookie(world: World, engine: Engine) -> None:
     answer = sign_in(world.client, "ana@alpha.org")
-    assert (answer.status_code, answer.headers["location"]) == (303, "/console/inbox")
+    assert (answer.status_code, answer.headers["location"]) == (303, "/console/dashboard")
     cookie = answer.headers["set-cookie"]
     assert "turnout_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert "Secure" not in cookie  # PUBLIC_BASE_URL is not https here
@@ -163,7 +165,7 @@ def test_an_invitation_sets_a_password_once(world: World, engine: Engine) -> Non
         data={"password": PASSWORD, "confirm": PASSWORD, "name": "Newt"},
         follow_redirects=False,
     )
-    assert (done.status_code, done.headers["location"]) == (303, "/console/inbox")
+    assert (done.status_code, done.headers["location"]) == (303, "/console/dashboard")
     assert world.client.get("/console/inbox").status_code == 200  # signed in at once
     again = world.client.get(link)
     assert again.status_code == 404 and "does not work any more" in again.text

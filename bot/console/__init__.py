@@ -13,22 +13,45 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from bot.clock import utcnow
-from bot.console import auth, inbox, people
+from bot.console import (
+    auth,
+    blasts,
+    contacts,
+    dashboard,
+    elections,
+    inbox,
+    lift,
+    people,
+    reports,
+    translations,
+    voterdata,
+)
 from bot.console.deps import SignInRequired, current, parts
 from bot.console.web import render
 from bot.errors import Forbidden, NotFound, TurnoutError
 
 STATIC = Path(__file__).parent / "static"
 router = APIRouter(prefix="/console", include_in_schema=False)
-router.include_router(auth.router)
-router.include_router(inbox.router)
-router.include_router(people.router)
+for part in (
+    auth,
+    dashboard,
+    inbox,
+    contacts,
+    blasts,
+    elections,
+    voterdata,
+    translations,
+    reports,
+    lift,
+    people,
+):
+    router.include_router(part.router)
 
 
 @router.get("")
 def home() -> Response:
-    """The console's first page."""
-    return RedirectResponse("/console/inbox", status_code=303)
+    """The console's first page: the dashboard."""
+    return RedirectResponse("/console/dashboard", status_code=303)
 
 
 def _is_console(request: Request) -> bool:

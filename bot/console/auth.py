@@ -24,7 +24,7 @@ def safe_next(target: str | None) -> str:
     """Where to go after signing in: a console page, never another site."""
     if target and target.startswith("/console/") and not target.startswith("//"):
         return target
-    return "/console/inbox"
+    return "/console/dashboard"
 
 
 def _cookie(response: Response, request: Request, token: str) -> None:
@@ -169,6 +169,6 @@ async def accept_invitation(request: Request, token: str) -> Response:
     if session is None:
         context = {"email": email, "token": token, "error": error, "name": name}
         return render(request, "invite.html", context, status_code=422)
-    response = RedirectResponse("/console/inbox", status_code=303)
+    response = RedirectResponse("/console/dashboard", status_code=303)
     _cookie(response, request, session)
     return response

@@ -41,10 +41,10 @@ class Catalog(NullTranslations):
     """One language's console strings from its .po file (untranslated ones fall back to the
     English text, which is the msgid)."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, paths: list[Path]) -> None:
         super().__init__()
         self.strings: dict[str, str] = {}
-        if path is not None and path.exists():
+        for path in paths:
             with path.open("rb") as handle:
                 for message in read_po(handle):
                     if message.id and message.string and not message.fuzzy:
@@ -57,8 +57,13 @@ class Catalog(NullTranslations):
 
 @cache
 def catalog(language: str) -> Catalog:
-    """The console's strings in a language (English: the msgids themselves)."""
-    return Catalog(None if language == "en" else LOCALE_DIR / f"{language}.po")
+    """The console's strings in a language (English: the msgids themselves): `<lang>.po` and
+    every `<lang>/*.po` (one file per part of the console)."""
+    if language == "en":
+        return Catalog([])
+    main = LOCALE_DIR / f"{language}.po"
+    parts = sorted((LOCALE_DIR / language).glob("*.po"))
+    return Catalog([main, *parts] if main.exists() else parts)
 
 
 def direction(language: str | None) -> str:
