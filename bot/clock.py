@@ -19,5 +19,7 @@ def zone(name: str | None) -> ZoneInfo | None:
         return None
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: with the `tzdata` package, a region's folder such as
+        # "America" is a directory, which ZoneInfo opens and fails on.
         return None
