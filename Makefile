@@ -23,8 +23,14 @@ run: $(STAMP)
 	npm install --prefix .tools/prism --no-audit --no-fund @stoplight/prism-cli@5
 	touch $@
 
-## The whole suite, on SQLite and PostgreSQL (PostgreSQL half skipped with a note if unreachable).
-test: $(STAMP) .tools/prism/.installed
+## axe-core, for the browser tests' accessibility checks, installed under .tools/ (not globally).
+.tools/axe/.installed:
+	npm install --prefix .tools/axe --no-audit --no-fund axe-core@4
+	touch $@
+
+## The whole suite, on SQLite and PostgreSQL (PostgreSQL half skipped with a note if unreachable;
+## the browser tests skipped with a note when no Chromium is found).
+test: $(STAMP) .tools/prism/.installed .tools/axe/.installed
 	$(BIN)/pytest -n 2 -q
 
 lint: $(STAMP)

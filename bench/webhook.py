@@ -1,7 +1,7 @@
 """Webhook throughput: a bare FastAPI endpoint versus the full signed webhook path, in the
 same uvicorn process (1 worker), at 32 concurrent connections, driven by wrk.
 
-    python -m bench.webhook [--duration 10] [--backends sqlite,postgresql]
+    python -m bench.webhook [--duration 10] [--backends sqlite,postgresql] [--workers 1,2]
 
 Each webhook request is a new texter (new phone number, unique MessageSid), signed with the
 twilio package's RequestValidator. Needs `wrk` (Debian: apt-get install wrk) and, for the
@@ -144,7 +144,7 @@ def _database(backend: str, workdir: Path) -> str:
     return scratch_database(backend, workdir, "turnout_bench")
 
 
-def _serve(url: str, port: int, loop: str) -> subprocess.Popen[bytes]:
+def _serve(url: str, port: int, loop: str, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -160,7 +160,7 @@ def _serve(url: str, port: int, loop: str) -> subprocess.Popen[bytes]:
             "--port",
             str(port),
             "--workers",
-            "1",
+            str(workers),
             "--loop",
             loop,
             "--no-access-log",
@@ -170,7 +170,7 @@ def _serve(url: str, port: int, loop: str) -> subprocess.Popen[bytes]:
         env=env,
         cwd=Path(__file__).parent.parent,
     )
-    for _ in range(200):
+    for _ in range(1200):  # a busy machine takes a while to start several workers
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
             return server
@@ -186,7 +186,7 @@ def _median(runs: list[Run]) -> Run:
 
 
 def bench_backend(
-    backend: str, duration: int, connections: int, rounds: int, workdir: Path
+    backend: str, duration: int, connections: int, rounds: int, workdir: Path, workers: int = 1
 ) -> dict[str, Run]:
     """Bare endpoint and full webhook path, alternating `rounds` times against one database
     (this machine's throughput drifts by a fifth over minutes: alternating keeps the ratio
@@ -195,7 +195,7 @@ def bench_backend(
     engine = make_engine(url)
     upgrade(engine)
     port = _free_port()
-    server = _serve(url, port, event_loop(engine))  # as `turnout serve` runs it
+    server = _serve(url, port, event_loop(engine), workers)  # as `turnout serve` runs it
     base = f"http://127.0.0.1:{port}"
     requests = workdir / "req.tsv"
     env = {**os.environ, "BENCH_THREADS": "2", "BENCH_REQUESTS": str(requests)}
@@ -231,22 +231,29 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--workers", default="1", help="web worker counts to run, e.g. 1,2 (PostgreSQL only)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
     rows = [
-        "| database | path | requests/s | p50 ms | p99 ms | errors | ratio to bare |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| database | workers | path | requests/s | p50 ms | p99 ms | errors | ratio to bare |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.backends.split(","):
-            runs = bench_backend(backend, args.duration, args.connections, args.rounds, Path(tmp))
-            for name, run in runs.items():
-                ratio = run.rps / runs["bare"].rps
-                rows.append(
-                    f"| {backend} | {name} | {run.rps:,.0f} | {run.p50_ms:.1f} | "
-                    f"{run.p99_ms:.1f} | {run.errors} | {ratio:.2f} |"
+            counts = [int(n) for n in args.workers.split(",")] if backend != "sqlite" else [1]
+            for workers in counts:
+                runs = bench_backend(
+                    backend, args.duration, args.connections, args.rounds, Path(tmp), workers
                 )
+                for name, run in runs.items():
+                    ratio = run.rps / runs["bare"].rps
+                    rows.append(
+                        f"| {backend} | {workers} | {name} | {run.rps:,.0f} | {run.p50_ms:.1f} | "
+                        f"{run.p99_ms:.1f} | {run.errors} | {ratio:.2f} |"
+                    )
     table = "\n".join(rows)
     print(table)
     RESULTS.mkdir(exist_ok=True)

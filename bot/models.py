@@ -267,6 +267,7 @@ class Membership(SQLModel, table=True):
     zip: str | None = Field(default=None, max_length=16)
     email: str | None = Field(default=None, max_length=254)
     external_id: str | None = Field(default=None, max_length=64)  # VANID, Spoke external_id
+    birth_date: date | None = None  # when the list gives it: vote-history matching (bot.lift)
     language: str | None = Field(default=None, max_length=16)
     opted_in_at: datetime | None = None  # when the organization collected the consent
     consent_source: str | None = Field(default=None, max_length=200)
@@ -413,4 +414,50 @@ class SenderPace(SQLModel, table=True):
     next_at: float  # Unix time of the next free slot
 
 
+class Translation(SQLModel, table=True):
+    """A coalition's own translation of one catalog message, edited in the console: a draft
+    while it is worked on, then reviewed by a reviewer of its language. `reviewed_text` is
+    what the bot says (over the catalog's text) from the moment it is marked reviewed."""
+
+    __tablename__ = "translations"
+    __table_args__ = (UniqueConstraint("language", "key", name="uq_translation_language_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    language: str = Field(max_length=16)
+    key: str = Field(max_length=64)
+    text: str = Field(sa_column=Column(Text, nullable=False))  # the working text
+    state: str = Field(max_length=16)  # draft, reviewed
+    reviewed_text: str | None = Field(default=None, sa_column=Column(Text))  # in effect
+    previous_text: str | None = Field(default=None, sa_column=Column(Text))  # before it
+    edited_by: int | None = Field(default=None, foreign_key="users.id")
+    reviewed_by: int | None = Field(default=None, foreign_key="users.id")
+    reviewed_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class TranslationReviewer(SQLModel, table=True):
+    """A user who may review (edit and mark reviewed) one voters' language."""
+
+    __tablename__ = "translation_reviewers"
+    __table_args__ = (UniqueConstraint("user_id", "language", name="uq_reviewer_language"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    language: str = Field(max_length=16)
+    created_at: datetime
+
+
+class TranslationVersion(SQLModel, table=True):
+    """One row: bumped whenever a reviewed translation changes, so that every process sees
+    at a glance that its copy of the reviewed translations is out of date."""
+
+    __tablename__ = "translation_version"
+
+    id: int = Field(primary_key=True)
+    version: int = Field(default=0)
+    changed_at: datetime | None = None
+
+
+from bot.lift import experiment as _lift_tables  # noqa: E402,F401  (the lift tables)
 from bot.voter import schema as _voter_tables  # noqa: E402,F401  (register the voter tables)

@@ -11,6 +11,7 @@ from typing import Any
 from bot.conversation.keywords import INTENTS, lexicon_from_catalogs
 from bot.conversation.langid import LanguageIdentifier
 from bot.settings import Settings
+from bot.translations.live import LiveTranslations
 from flows.lexicon import Lexicon
 from flows.model import FlowSet, load_flows
 from messages.catalog import Catalogs
@@ -28,6 +29,7 @@ class Runtime:
     flows: FlowSet
     identifier: LanguageIdentifier
     params: dict[str, Any]  # the variables every message may use, from the operator's settings
+    translations: LiveTranslations  # the coalition's reviewed translations, kept current
 
     @classmethod
     def load(cls, settings: Settings) -> Runtime:
@@ -55,6 +57,7 @@ class Runtime:
             flows=load_flows(catalogs.keys, INTENTS),
             identifier=LanguageIdentifier.from_catalogs(catalogs),
             params=params,
+            translations=LiveTranslations(catalogs),
         )
 
     @property

@@ -121,6 +121,9 @@ class Catalogs:
     by_language: dict[str, Catalog]
     source: str = SOURCE_LANGUAGE
     order: list[str] = field(default_factory=list)
+    # The coalition's own reviewed translations, over the files' ({language: {key: entry}}):
+    # replaced whole (never changed in place) when the database's change (`bot.translations`).
+    reviewed: dict[str, dict[str, Entry]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, directory: Path = CATALOG_DIR) -> Catalogs:
@@ -143,7 +146,13 @@ class Catalogs:
         return set(self.by_language[self.source].entries)
 
     def entry(self, key: str, language: str) -> Entry:
-        """The entry for a key in a language, falling back to the source language."""
+        """The entry for a key in a language (the coalition's reviewed translation first),
+        falling back to the source language."""
+        own = self.reviewed.get(language)
+        if own:
+            found = own.get(key)
+            if found is not None:
+                return found
         catalog = self.by_language.get(language)
         entry = catalog.entries.get(key) if catalog else None
         if entry is None:
@@ -176,11 +185,12 @@ class Catalogs:
         return found
 
     def review_status(self) -> dict[str, tuple[int, int, int]]:
-        """Per language: (messages in English, translated, reviewed i.e. not draft)."""
+        """Per language: (messages in English, translated, reviewed i.e. not draft), the
+        coalition's reviewed translations counted as reviewed."""
         keys = [k for k in self.by_language[self.source].entries if not is_list_key(k)]
         status = {}
         for code in self.order:
-            entries = self.by_language[code].entries
+            entries = {**self.by_language[code].entries, **self.reviewed.get(code, {})}
             translated = [k for k in keys if k in entries]
             reviewed = [k for k in translated if not entries[k].draft]
             status[code] = (len(keys), len(translated), len(reviewed))

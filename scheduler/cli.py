@@ -11,6 +11,7 @@ import time
 import typer
 import uvicorn
 from apscheduler.schedulers.base import BaseScheduler
+from fastapi import FastAPI
 from rich.console import Console
 from sqlalchemy import Engine
 
@@ -34,11 +35,27 @@ def serve(
     demo: bool = typer.Option(
         False, "--demo", help="A first look: an admin's sign-in link and a voter to answer."
     ),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        max=64,
+        help="Web worker processes behind the one port (PostgreSQL only: SQLite has one "
+        "writer). The scheduler, unless --no-scheduler, runs in the supervising process.",
+    ),
 ) -> None:
     """Apply migrations, then run the web app (and, unless told not to, the scheduler)."""
     configure_logging()
     settings = get_settings()
     engine = make_engine(settings.database_url)
+    if workers > 1 and is_sqlite(engine):
+        console.print(
+            "[red]--workers needs PostgreSQL:[/red] SQLite has one writer, so a second web "
+            "process would only queue behind the first (and each process keeps its own "
+            "writer lock). Run one worker on SQLite, or set DATABASE_URL to PostgreSQL "
+            "(see docs/production.md)."
+        )
+        raise typer.Exit(2)
     upgrade(engine)
     sending = None if no_scheduler else Sending.from_settings(engine, settings)
     scheduler = (
@@ -52,19 +69,43 @@ def serve(
         made = prepare_demo(engine, Runtime.load(settings))
         _banner(host, port, twilio=bool(settings.twilio_auth_token), demo=made, settings=settings)
     try:
-        uvicorn.run(
-            create_app(settings, engine),
-            host=host,
-            port=port,
-            log_level="info",
-            log_config=uvicorn_log_config(),
-            loop=event_loop(engine),
-        )
+        if workers > 1:
+            # Each worker is a process of its own (spawned, so it builds its own app, engines
+            # and pools from the settings); uvicorn's supervisor restarts one that dies.
+            uvicorn.run(
+                "scheduler.cli:web_app",
+                factory=True,
+                workers=workers,
+                # A worker answers the supervisor's pings from a thread; on a busy machine
+                # its start (imports, language models) can take longer than uvicorn's 5 s,
+                # and a worker killed for it only starts over.
+                timeout_worker_healthcheck=60,
+                host=host,
+                port=port,
+                log_level="info",
+                log_config=uvicorn_log_config(),
+                loop=event_loop(engine),
+            )
+        else:
+            uvicorn.run(
+                create_app(settings, engine),
+                host=host,
+                port=port,
+                log_level="info",
+                log_config=uvicorn_log_config(),
+                loop=event_loop(engine),
+            )
     finally:
         if scheduler is not None and sending is not None:
             sending.stop.set()  # a pass in progress stops claiming; what it holds is recorded
             scheduler.shutdown(wait=True)
             sending.role.release()
+
+
+def web_app() -> FastAPI:
+    """The web app of one worker of `turnout serve --workers N` (a uvicorn factory)."""
+    configure_logging()
+    return create_app(get_settings())
 
 
 def run_scheduler() -> None:

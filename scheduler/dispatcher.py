@@ -35,6 +35,7 @@ from typing import TypeVar
 from sqlalchemy import Engine, insert, select, update
 
 from bot.clock import utcnow
+from bot.db import DatabaseBusy
 from bot.phones import mask
 from bot.sending import outbox
 from bot.sending.outbox import Job, Outcome
@@ -49,6 +50,7 @@ T = TypeVar("T")
 AHEAD = 2.0  # seconds of paced sending claimed ahead
 LAUNCH_SLACK = 0.005  # messages due this soon after the first go in the same launch
 LAUNCH_EVERY = 0.01  # seconds between launches when the workers keep up
+BUSY_RETRIES = 20  # tries of a unit of work that found SQLite's writer busy
 
 
 def worker_name() -> str:
@@ -136,7 +138,19 @@ class Dispatcher:
         return max(1, min(500, int(min(rates) * AHEAD)))
 
     async def _db(self, fn: Callable[[], T]) -> T:
-        return await asyncio.to_thread(fn)
+        # DatabaseBusy comes before the transaction begins (SQLite's writer stayed busy past
+        # its wait): nothing was done, so the unit is tried again. Left to fail, it ended the
+        # launcher while the producer kept its queue full: the pass never returned and the
+        # blast stopped (seen in the election-day benchmark with inbound texts at 200/s).
+        for attempt in range(BUSY_RETRIES):
+            try:
+                return await asyncio.to_thread(fn)
+            except DatabaseBusy:
+                if attempt == BUSY_RETRIES - 1:
+                    raise
+                log.warning("dispatcher: the database is busy; trying again")
+                await asyncio.sleep(0.1 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def _claim(self) -> tuple[int, outbox.Prepared]:
         now = self.clock()
@@ -183,6 +197,8 @@ class Dispatcher:
             horizon = 0.0  # the latest pace slot queued
             try:
                 while not (stop and stop.is_set()):
+                    if launcher.done():  # it failed: nobody takes from the queue any more
+                        return
                     if queue.qsize() > low_water or horizon - time.time() > AHEAD:
                         await asyncio.sleep(0.01)
                         continue

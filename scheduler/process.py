@@ -29,6 +29,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine, func, select
 
 from bot.clock import utcnow
+from bot.contacts.imports.languages import LanguageNames
+from bot.contacts.imports.restart import resume_stalled
+from bot.contacts.imports.runner import ImportOptions
 from bot.db import session_scope
 from bot.sending import replies, sends
 from bot.sending.plans import ensure_plans
@@ -36,6 +39,7 @@ from bot.sending.render import Renderer
 from bot.sending.senders import ConsoleSender, Sender
 from bot.settings import Settings
 from bot.tables import OUTBOX, SENDS
+from bot.translations.live import LiveTranslations
 from bot.twilio.client import TwilioSender
 from messages.catalog import Catalogs
 from scheduler.dispatcher import Dispatcher, Stats
@@ -71,6 +75,11 @@ class Sending:
     renderer: Renderer
     stop: threading.Event = field(default_factory=threading.Event)
     _warned: bool = field(default=False, repr=False)
+    translations: LiveTranslations | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.translations is None:  # the coalition's reviewed texts, in what it sends too
+            self.translations = LiveTranslations(self.renderer.catalogs)
 
     @classmethod
     def from_settings(cls, engine: Engine, settings: Settings) -> Sending:
@@ -134,6 +143,9 @@ class Sending:
 
     async def pass_once(self) -> Stats:
         """Settle rows in doubt, then send everything due."""
+        assert self.translations is not None
+        with self.engine.connect() as conn:  # a review since the last pass takes effect now
+            self.translations.refresh(conn)
         self.renderer.clear()
         sender = self.make_sender()
         try:
@@ -197,6 +209,18 @@ def _expire(engine: Engine, idle: timedelta, role: Role) -> None:
         log.info("reset %d idle conversations", count)
 
 
+def _resume_imports(engine: Engine, settings: Settings, catalogs: Catalogs, role: Role) -> None:
+    """Contact imports a crash or a restart interrupted (scheduler role only)."""
+    if not role.held():
+        return
+    options = ImportOptions(
+        region=settings.default_region,
+        languages=LanguageNames.from_catalogs(catalogs),
+        batch_rows=settings.import_batch_rows,
+    )
+    resume_stalled(engine, options, utcnow())
+
+
 def build_scheduler(
     engine: Engine, settings: Settings, *, blocking: bool, sending: Sending | None = None
 ) -> BaseScheduler:
@@ -213,6 +237,12 @@ def build_scheduler(
         ("plan_reminders", sending.plan_reminders, {"minutes": 10}, []),
         ("start_sends", sending.start_sends, {"seconds": 5}, []),
         ("dispatch", sending.dispatch, {"seconds": 1}, []),
+        (
+            "resume_imports",
+            _resume_imports,
+            {"minutes": 1},
+            [engine, settings, sending.renderer.catalogs, sending.role],
+        ),
     ]
     for job_id, func_, interval, args in jobs:
         # Sending starts at once; conversations are reset on their own rhythm.

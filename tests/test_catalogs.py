@@ -10,99 +10,23 @@ import pytest
 
 from bot.conversation.keywords import INTENTS
 from flows.model import load_flows
+from messages import quality
 from messages.catalog import Catalogs, budget, is_list_key, placeholders
+from messages.quality import sample_params
 from messages.segments import count_segments
 
 CATALOGS = Catalogs.load()
 LANGUAGES = CATALOGS.languages
 SOURCE = CATALOGS.by_language["en"].entries
 SENT_KEYS = sorted(k for k in SOURCE if not is_list_key(k))
-# Realistic values for the budget check; an operator's longer values are checked at start-up.
-PARAMS = {
-    "coalition": "Voter Power Coalition",
-    "help_contact": "call 213-555-0100",
-    "registration_url": "https://voterstatus.sos.ca.gov/",
-    "polling_url": "https://www.sos.ca.gov/elections/polling-place",
-    "options": "\n".join(f"{i} {CATALOGS.by_language[c].name}" for i, c in enumerate(LANGUAGES, 1)),
-    # the lookups' variables, at realistic lengths
-    "miles": "1.2",
-    "opens": "8:00",
-    "closes": "19:00",
-    "date": "11/03",
-    "source": "Maricopa County Elections",
-    "name": "Mesa Community Center",
-    "address": "263 N Center St, Mesa AZ 85201",
-    "details": "Open today 8:00-19:00. Early voting.",
-    "map": "https://maps.google.com/?q=263+N+Center+St+Mesa",
-    "office": "Maricopa County Elections, 602-506-1511",
-    "next_step": "The deadline to register is 10/19/2026.",
-    "deadline": "10/19/2026",
-    "where": "your county elections office",
-    "places": "Mesa Community Center, 263 N Center St, Mesa AZ 85201. Open today 8:00-19:00.",
-    "when": "Wednesday 9:00 AM",  # handoff.later: a day and a time, as Babel writes them
-}
-# The election reminders' and the blast footer's variables, at the lengths their budgets are
-# drafted for: a short coalition name and links of about 30 characters (the longer links above
-# take a 4th segment in some languages). Each language's own dates and place are checked below.
-REMINDER_PARAMS = {
-    **PARAMS,
-    "coalition": "Vote Together CA",
-    "registration_url": "https://vote.example.org/check",
-    "polling_url": "https://vote.example.org/where",
-    "election": "General Election",
-    "hours": "7:00 AM - 8:00 PM",  # a hyphen: an en dash is not GSM-7, English would go UCS-2
-    "close": "8:00 PM",
-    "early_end": "November 2",
-    "place": "Your polling place: Burton Barr Central Library, 1221 N Central Ave, Phoenix. ",
-}
-# The reminders as a texter gets them: the election date, the registration deadline and the end
-# of early voting written out in the texter's language (Babel's full and long formats)...
-REMINDER_DATES = {
-    "en": ("Tuesday, November 3, 2026", "October 19, 2026", "November 2, 2026"),
-    "es": ("martes, 3 de noviembre de 2026", "19 de octubre de 2026", "2 de noviembre de 2026"),
-    "zh": ("2026年11月3日星期二", "2026年10月19日", "2026年11月2日"),
-    "zh-Hant": ("2026年11月3日 星期二", "2026年10月19日", "2026年11月2日"),
-    "vi": ("Thứ Ba, 3 tháng 11, 2026", "19 tháng 10, 2026", "2 tháng 11, 2026"),
-    "ko": ("2026년 11월 3일 화요일", "2026년 10월 19일", "2026년 11월 2일"),
-    "tl": ("Martes, Nobyembre 3, 2026", "Oktubre 19, 2026", "Nobyembre 2, 2026"),
-    "hi": ("मंगलवार, 3 नवंबर 2026", "19 अक्टूबर 2026", "2 नवंबर 2026"),
-    "ja": ("2026年11月3日火曜日", "2026年10月19日", "2026年11月2日"),
-    "km": ("អង្គារ 3 វិច្ឆិកា 2026", "19 តុលា 2026", "2 វិច្ឆិកា 2026"),
-    "th": ("วันอังคารที่ 3 พฤศจิกายน ค.ศ. 2026", "19 ตุลาคม ค.ศ. 2026", "2 พฤศจิกายน ค.ศ. 2026"),
-}
-# ... and their polling place sentence made with the language's own reminders.place.
-REMINDER_PLACE = {"name": "Burton Barr Central Library", "address": "1221 N Central Ave, Phoenix"}
-REMINDER_KEYS = sorted(k for k in SENT_KEYS if k.startswith(("reminders.", "blasts.")))
-# Sent without the texter writing first: each must say how to opt out, with the carrier keyword.
-UNPROMPTED_KEYS = [
-    "reminders.registration_deadline",
-    "reminders.early_voting",
-    "reminders.eve",
-    "reminders.morning",
-    "reminders.closing",
-    "blasts.footer",
-]
-INVISIBLE = {
-    "\u200b",
-    "\u200c",
-    "\u200d",
-    "\u2060",
-    "\ufeff",
-    "\u00ad",
-    "\u00a0",
-    "\u202f",
-    "\u2066",
-    "\u2067",
-    "\u2068",
-    "\u2069",
-    "\u202a",
-    "\u202b",
-    "\u202c",
-    "\u202d",
-    "\u202e",
-    "\u200e",
-    "\u200f",
-}
+# The suite's values and invisible characters are the ones the console checks edits with.
+PARAMS = sample_params(CATALOGS)
+REMINDER_PARAMS = {**PARAMS, **quality.REMINDER_PARAMS}
+REMINDER_DATES = quality.REMINDER_DATES
+REMINDER_PLACE = quality.REMINDER_PLACE
+REMINDER_KEYS = sorted(k for k in SENT_KEYS if quality.is_reminder(k))
+UNPROMPTED_KEYS = list(quality.UNPROMPTED_KEYS)
+INVISIBLE = quality.INVISIBLE
 
 
 def test_the_ten_languages_and_traditional_chinese_are_there() -> None:
@@ -220,3 +144,10 @@ def test_review_status_counts(tmp_path: Path) -> None:
     assert status["es"] == (len(SENT_KEYS), len(SENT_KEYS), 1)
     reviewed = Catalogs.load(tmp_path).by_language["es"].entries["welcome.greeting"]
     assert (reviewed.draft, reviewed.reviewer) == (False, "Ana Pérez, CHIRLA")
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_every_message_passes_the_checks_the_console_applies_to_edits(code: str) -> None:
+    for key in SENT_KEYS:
+        text = CATALOGS.by_language[code].entries[key].text
+        assert quality.problems(CATALOGS, key, code, text) == [], f"{code}:{key}"

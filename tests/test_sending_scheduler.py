@@ -146,6 +146,7 @@ def test_the_scheduler_has_the_sending_jobs_with_a_deliberate_misfire_grace(
         "plan_reminders",
         "start_sends",
         "dispatch",
+        "resume_imports",
     }
     for job in jobs.values():
         assert job.misfire_grace_time == MISFIRE_GRACE

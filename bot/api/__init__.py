@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
-from bot.api import blasts, contacts, elections, imports, organizations, reminders
+from bot.api import blasts, contacts, elections, imports, lift, organizations, reminders
 from bot.api.deps import build_import_options
 from bot.api.errors import render, render_http, render_invalid
 from bot.errors import TurnoutError
@@ -20,6 +20,7 @@ router.include_router(contacts.router)
 router.include_router(elections.router)
 router.include_router(reminders.router)
 router.include_router(blasts.router)
+router.include_router(lift.router)
 
 
 def install(app: FastAPI) -> None:

@@ -20,6 +20,7 @@ from bot.cli import (
     database,
     elections,
     languages,
+    lift,
     organizations,
     outbox,
     places,
@@ -50,6 +51,8 @@ def build(*, plugins: bool = True) -> typer.Typer:
     app.add_typer(reminders.app, name="reminders")
     app.add_typer(outbox.app, name="outbox")
     app.add_typer(users.app, name="users")
+    app.add_typer(lift.history_app, name="history")
+    app.add_typer(lift.app, name="lift")
     if plugins:
         for found in entry_points(group=PLUGINS):
             found.load()(app)

@@ -17,6 +17,8 @@ from bot.cli.common import console, database, fail, refusals
 from bot.clock import utcnow
 from bot.settings import Settings
 from bot.tables import ORGANIZATIONS, USER_ROLES
+from bot.translations import reviews
+from messages.catalog import Catalogs
 
 app = typer.Typer(help="The organizer console's users.", no_args_is_help=True)
 Email = Annotated[str, typer.Argument(help="Their email address (their sign-in name).")]
@@ -120,3 +122,37 @@ def disable(email: Email) -> None:
         found = users.find_user(conn, email=email)
         users.disable(conn, caller=operator(), user_id=int(found.id), now=utcnow())
     console.print(f"{email.strip().lower()} is disabled and signed out everywhere.")
+
+
+@app.command("reviewer")
+def reviewer(
+    email: Email,
+    language: Annotated[
+        str, typer.Option("--language", help="The voters' language they review (es, zh ...).")
+    ],
+    remove: Annotated[
+        bool, typer.Option("--remove", help="No longer a reviewer of this language.")
+    ] = False,
+) -> None:
+    """Make a user a translation reviewer of a language (or, with --remove, no longer)."""
+    with database() as (engine, _), engine.begin() as conn, refusals(f"no user {email!r}"):
+        found = users.find_user(conn, email=email)
+        changed = reviews.set_reviewer(
+            conn,
+            caller=operator(),
+            catalogs=Catalogs.load(),
+            user_id=int(found.id),
+            language=language,
+            reviewer=not remove,
+            now=utcnow(),
+        )
+        now_reviews = reviews.reviewer_languages(conn, user_id=int(found.id))
+    who = email.strip().lower()
+    if remove:
+        said = "is no longer" if changed else "was not"
+        console.print(f"{who} {said} a reviewer of {language}.")
+    else:
+        said = "is now" if changed else "was already"
+        console.print(f"{who} {said} a reviewer of {language}.")
+    console.print(f"Reviews: {', '.join(now_reviews) or 'none'}.")
+

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,7 +66,12 @@ class Series:
 
 def _svg(fig: Any) -> str:
     out = io.StringIO()
-    fig.savefig(out, format="svg", bbox_inches="tight")
+    with warnings.catch_warnings():
+        # Text stays text in the SVG (svg.fonttype none): the browser draws an organization's
+        # or a language's name in its own fonts, whatever the script. Matplotlib only
+        # measures it, and warns when its font lacks a glyph (CJK, Khmer, Thai...).
+        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
+        fig.savefig(out, format="svg", bbox_inches="tight")
     plt.close(fig)
     return out.getvalue()
 

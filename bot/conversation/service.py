@@ -212,6 +212,7 @@ def handle_inbound(
     )
     if inbound_id is None:
         raise Duplicate(msg.message_sid)
+    rt.translations.refresh(conn)  # a clock reading; a look every second or after a review
     request = _open_request(conn, contact.id, state)
     result = _run_engine(conn, rt, msg, contact, state, now, waiting=request is not None)
     apply_effects(contact, result.effects, msg.sender.channel, msg.body, now)

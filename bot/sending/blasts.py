@@ -17,12 +17,14 @@ from sqlalchemy import Connection, Engine, select
 
 from bot.access import Caller
 from bot.errors import Invalid, NotFound, TooMany
+from bot.lift.holdouts import enroll_blast, holdout_view, preview_of
 from bot.phones import AddressError, contact_number, mask
 from bot.sending.drafts import (
     BlastIn,
     SendContext,
     TestIn,
     check_blast,
+    check_holdout,
     check_languages,
     unsaved,
     utc,
@@ -137,6 +139,7 @@ def blast_view(conn: Connection, row: Any, slugs: Mapping[int, str] | None = Non
         updated_at=utc(row.updated_at),
         started_at=utc(row.started_at),
         finished_at=utc(row.finished_at),
+        holdout=holdout_view(conn, row.id),
     )
 
 
@@ -296,6 +299,17 @@ def create_blast(
     caller.require_change()
     values = check_blast(conn, caller=caller, body=body, ctx=ctx, now=now)
     blast_id = create_send(conn, values, now)
+    election = check_holdout(conn, share=body.holdout_share, send_at=values["send_at"])
+    if election is not None:  # drawn now, fixed from now on (bot.lift.assign)
+        enroll_blast(
+            conn,
+            send_id=blast_id,
+            election_date=election,
+            share=body.holdout_share,
+            audience=Audience.from_json(values["audience"]),
+            default_language=ctx.settings.default_language,
+            now=now,
+        )
     return blast_view(conn, find_blast(conn, caller=caller, blast_id=blast_id))
 
 
@@ -304,7 +318,12 @@ def preview_draft(
 ) -> PreviewOut:
     """What a blast with this body would do, storing nothing."""
     values = check_blast(conn, caller=caller, body=body, ctx=ctx, now=now)
-    return preview(conn, unsaved(values), Audience.from_json(values["audience"]), ctx)
+    found = preview(conn, unsaved(values), Audience.from_json(values["audience"]), ctx)
+    election = check_holdout(conn, share=body.holdout_share, send_at=values["send_at"])
+    found.holdout = preview_of(
+        conn, audience=found.recipients, share=body.holdout_share, election_date=election
+    )
+    return found
 
 
 def preview_blast(

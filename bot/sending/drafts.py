@@ -21,7 +21,7 @@ from bot.runtime import Runtime, operator_params
 from bot.sending.render import Renderer
 from bot.sending.sends import MAX_TEXT, Audience, SendError, fold_tag, organization_ids
 from bot.settings import Settings
-from bot.voter.elections import LINES, ONE_LINE
+from bot.voter.elections import LINES, ONE_LINE, upcoming_election
 from messages.catalog import CatalogError, Catalogs, is_list_key
 
 EARLIEST = dt.timedelta(minutes=5)  # how far in the past a send_at may be (clocks differ)
@@ -121,6 +121,13 @@ class BlastIn(BaseModel):
         None,
         description="per language, the Content SID of an approved WhatsApp template, for "
         "contacts outside WhatsApp's 24-hour window",
+    )
+    holdout_share: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.5,
+        description="the share of each block (organization × language) held back at random "
+        "to measure the lift in turnout at the next election (docs/lift.md); 0: nobody",
     )
 
     @model_validator(mode="after")
@@ -274,6 +281,7 @@ def check_blast(
     check_languages("whatsapp_templates", templates or {}, ctx.catalogs)
     send_at = check_time("send_at", body.send_at or now, now)
     audience = check_audience(conn, caller=caller, body=body.audience, ctx=ctx)
+    check_holdout(conn, share=body.holdout_share, send_at=send_at)
     return {
         "kind": "blast",
         "organization_id": caller.organization_id,
@@ -284,6 +292,22 @@ def check_blast(
         "templates": templates,
         "audience": audience.to_json(),
     }
+
+
+def check_holdout(conn: Connection, *, share: float, send_at: dt.datetime) -> dt.date | None:
+    """The election a blast's holdout measures (the next one on or after its day), or None
+    without a holdout; Invalid when there is no election to measure against."""
+    if share <= 0:
+        return None
+    if not share <= 0.5:
+        raise Invalid("holdout_share: between 0 and 0.5")
+    election = upcoming_election(conn, today=send_at.date())
+    if election is None:
+        raise Invalid(
+            "holdout_share: no election on or after the send's day to measure against; "
+            "define the election first"
+        )
+    return election.date
 
 
 def unsaved(values: Mapping[str, Any]) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -30,11 +30,24 @@ from bot.sending.drafts import (
     utc,
 )
 from bot.sending.plans import edit_reminder, ensure_plan, reminders_of
-from bot.sending.sends import counts, set_state, wait_in_flight
+from bot.sending.sends import (
+    Audience,
+    audience_query,
+    counts,
+    language_counts,
+    set_state,
+    wait_in_flight,
+)
 from bot.sending.views import Counts
 from bot.statuses import SendKind, SendStatus
 from bot.tables import ELECTIONS, SENDS
-from bot.voter.elections import save_election, upcoming_election
+from bot.voter.elections import (
+    ORGANIZER_SOURCES,
+    find_election,
+    replace_election,
+    save_election,
+    upcoming_election,
+)
 
 log = logging.getLogger(__name__)
 EDITABLE = (SendStatus.SCHEDULED, SendStatus.PAUSED)
@@ -257,3 +270,63 @@ def settle(engine: Engine, *, reminder_id: int, action: str) -> int:
     if action not in ("pause", "cancel"):
         return 0
     return wait_in_flight(engine, reminder_id)
+
+
+def redefine_election(
+    conn: Connection,
+    *,
+    caller: Caller,
+    election_id: int,
+    values: Mapping[str, Any],
+    default_zone: str,
+    now: dt.datetime,
+) -> tuple[int, int]:
+    """Change an election by id (coalition admins; the console's edit form) and move its plan.
+    An organizers' election is overwritten; a feed's stays as the feed said and the
+    organizers' values go beside it (they win for its date, and the next feed import does not
+    undo them). When the date changes and no election is left on the old one, that day's
+    unstarted steps are cancelled. Returns the id of the row written and the steps planned."""
+    caller.require_admin()
+    row = find_election(conn, election_id=election_id)
+    if row is None:
+        raise NotFound()
+    try:
+        with conn.begin_nested():
+            if row.source in ORGANIZER_SOURCES:
+                replace_election(conn, election_id=election_id, values=dict(values), now=now)
+                written = election_id
+            else:
+                written = save_election(conn, values=dict(values), source="console", now=now)
+    except IntegrityError:
+        raise Invalid(
+            "name: another election of this name is on this date already; edit that one"
+        ) from None
+    same_day = select(ELECTIONS.c.id).where(ELECTIONS.c.date == row.date).limit(1)
+    if values["date"] != row.date and conn.execute(same_day).first() is None:
+        s = SENDS.c
+        stale = conn.execute(
+            select(s.id).where(
+                s.kind == SendKind.REMINDER, s.election_date == row.date, s.status.in_(EDITABLE)
+            )
+        ).scalars()
+        for send_id in list(stale):
+            set_state(conn, int(send_id), "cancel", now)
+    planned = plan_in_transaction(conn, values["date"], default_zone=default_zone, now=now)
+    return written, planned
+
+
+def reach(conn: Connection, *, default_language: str) -> dict[str, int]:
+    """How many contacts a reminder would go to if it started now, per language: those who
+    said YES to reminders and have not opted out (the rules at sending time may still skip
+    some: quiet hours defer, WhatsApp's window, a later STOP)."""
+    query = audience_query("reminder", Audience(), default_language)
+    return dict(sorted(language_counts(conn, query).items()))
+
+
+def step_texts(
+    conn: Connection, row: Any, *, ctx: SendContext, languages: Sequence[str]
+) -> dict[str, str | None]:
+    """What a step says in each language, rendered as the dispatcher renders it (the
+    election's facts filled in; without the recipient's own polling place)."""
+    renderer = ctx.renderer()
+    return {language: renderer.body(conn, row, language) for language in languages}

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from bot.clock import utcnow
 from bot.db import read_only
 from bot.errors import Conflict, Invalid
+from bot.lift.assign import hold_out
 from bot.tables import CONTACTS, MEMBERSHIPS, OUTBOX, SENDS
 from bot.tables import ORGANIZATIONS as ORGS
 from flows.text import normalize
@@ -194,6 +195,8 @@ def start_send(conn: Connection, send_id: int, *, default_language: str, now: dt
     statement = insert(OUTBOX).from_select(columns, rows)
     result = conn.execute(statement.execution_options(preserve_rowcount=True))
     count = int(result.rowcount or 0)
+    if send.kind in ("blast", "reminder"):
+        hold_out(conn, send_id, now)  # a lift holdout's contacts: skipped, reason `holdout`
     if count >= ANALYZE_AFTER and conn.dialect.name == "postgresql":
         # Autovacuum has not seen these rows yet: without fresh statistics the planner
         # scans the outbox for every claim and every frequency-cap count (measured: 4 times

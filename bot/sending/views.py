@@ -49,6 +49,40 @@ class TestOut(BaseModel):
     created_at: dt.datetime
 
 
+class HoldoutBlock(BaseModel):
+    """Treated and control counts of one block (organization × language × voter history)."""
+
+    organization: str | None
+    language: str
+    history: str = Field(description="first_time, infrequent, regular, or unknown")
+    treated: int
+    control: int
+
+
+class HoldoutOut(BaseModel):
+    """The lift holdout a send counts toward: its election, share and counts per block
+    (among the send's recipients once it started; everyone assigned so far before)."""
+
+    election_date: dt.date
+    share: float = Field(description="the share of each block held back (0 to 0.5)")
+    treated: int
+    control: int
+    blocks: list[HoldoutBlock]
+
+
+class HoldoutPreview(BaseModel):
+    """What a holdout would tell: arm sizes and the minimum detectable effect (80% power,
+    two-sided 5%) at a baseline turnout."""
+
+    share: float
+    treated: int
+    control: int
+    baseline: float = Field(description="turnout assumed without messages (0 to 1)")
+    minimum_detectable_effect: float | None = Field(
+        description="in turnout share (0.02 = 2 points); null when an arm is empty"
+    )
+
+
 class BlastOut(BaseModel):
     """A blast, its state and its counts."""
 
@@ -68,6 +102,7 @@ class BlastOut(BaseModel):
     updated_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    holdout: HoldoutOut | None = Field(None, description="its lift holdout, if it has one")
 
 
 class LanguagePreview(BaseModel):
@@ -96,6 +131,7 @@ class PreviewOut(BaseModel):
     )
     cost_per_segment: str
     estimated_cost: str
+    holdout: HoldoutPreview | None = Field(None, description="with a holdout_share")
 
 
 class TestCreated(BaseModel):

@@ -8,8 +8,11 @@ naming the field, with nothing stored.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -21,7 +24,7 @@ from twilio.request_validator import RequestValidator
 from bot import metrics
 from bot.clock import utcnow
 from bot.conversation.service import Duplicate, Inbound, duplicate_reply, handle_inbound
-from bot.db import DatabaseBusy, run_db
+from bot.db import DatabaseBusy, is_sqlite, run_db
 from bot.phones import AddressError, parse_address
 from bot.runtime import Runtime
 from bot.sending import outbox
@@ -32,6 +35,8 @@ from bot.twilio.twiml import EMPTY_TWIML, MEDIA_TYPE
 
 router = APIRouter(prefix="/twilio", tags=["twilio"])
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+MAX_GROUP = 500  # status callbacks committed together, at most
 
 
 def signed_url(request: Request, public_base_url: str | None) -> str:
@@ -126,6 +131,94 @@ async def inbound_message(request: Request) -> Response:
     return Response(content=twiml, media_type=MEDIA_TYPE)
 
 
+@dataclass
+class _Pending:
+    outbox_id: int
+    update: StatusUpdate
+    done: asyncio.Future[str | None]
+
+
+@dataclass
+class CallbackGroups:
+    """Outbox status callbacks on SQLite, committed in groups. A blast brings two callbacks
+    per message (sent, delivered): one transaction each meant one turn of the one writer per
+    callback, and at a blast's rate those turns starved the inbound texts queued behind them.
+    Callbacks that arrive while a group commits wait for the next group, one transaction for
+    all of them; each request is still answered only once its update has committed (a
+    failed group answers 503 to each, and Twilio tries again)."""
+
+    loop: asyncio.AbstractEventLoop
+    waiting: list[_Pending] = field(default_factory=list)
+    busy: bool = False
+    task: asyncio.Task[None] | None = None
+
+    async def apply(self, request: Request, outbox_id: int, update: StatusUpdate) -> None:
+        """Record one callback with the next group; returns once it has committed."""
+        done: asyncio.Future[str | None] = self.loop.create_future()
+        self.waiting.append(_Pending(outbox_id, update, done))
+        if not self.busy:
+            self.busy = True
+            self.task = self.loop.create_task(self._commit_groups(request))
+        await done
+
+    async def _commit_groups(self, request: Request) -> None:
+        try:
+            while self.waiting:
+                group, self.waiting = self.waiting[:MAX_GROUP], self.waiting[MAX_GROUP:]
+                await self._commit(request, group)
+        finally:
+            self.busy = False
+
+    async def _commit(self, request: Request, group: list[_Pending]) -> None:
+        def work(conn: Connection) -> list[str | None]:
+            now = utcnow()
+            return [_apply_callback(conn, p.outbox_id, p.update, now) for p in group]
+
+        try:
+            results = await in_transaction(request, work)
+        except DatabaseBusy as exc:
+            for pending in group:
+                if not pending.done.done():
+                    pending.done.set_exception(exc)
+            return
+        except Exception:
+            if len(group) == 1:
+                raise_into = group[0].done
+                if not raise_into.done():
+                    raise_into.set_exception(RuntimeError("status callback failed"))
+                log.exception("status callback for outbox row %d failed", group[0].outbox_id)
+                return
+            for pending in group:  # one bad callback must not fail the others
+                await self._commit(request, [pending])
+            return
+        for pending, result in zip(group, results, strict=True):
+            if not pending.done.done():
+                pending.done.set_result(result)
+
+
+def _apply_callback(conn: Connection, outbox_id: int, update: StatusUpdate, now: Any) -> str | None:
+    assert update.status is not None
+    return outbox.callback(
+        conn,
+        outbox_id,
+        sid=update.message_sid,
+        status=update.status,
+        error_code=update.error_code,
+        now=now,
+    )
+
+
+def _groups(request: Request) -> CallbackGroups:
+    """The app's callback groups on this event loop (a test's app may outlive its loop)."""
+    state = request.app.state
+    loop = asyncio.get_running_loop()
+    groups: CallbackGroups | None = getattr(state, "callback_groups", None)
+    if groups is None or groups.loop is not loop:
+        groups = CallbackGroups(loop)
+        state.callback_groups = groups
+    return groups
+
+
 def _status_update(request: Request, form: FormData) -> tuple[StatusUpdate, int | None, Any]:
     """The callback's update, its outbox id (`o`) or reply position (`i`, `n`)."""
     fields = _required(form, "MessageSid")
@@ -164,21 +257,24 @@ async def status_callback(request: Request) -> Response:
         if update.status is None:
             return None
         if outbox_id is not None:  # a blast's or reminder's message
-            return outbox.callback(
-                conn,
-                outbox_id,
-                sid=update.message_sid,
-                status=update.status,
-                error_code=update.error_code,
-                now=utcnow(),
-            )
+            return _apply_callback(conn, outbox_id, update, utcnow())
         with Session(bind=conn) as session:
             row = handle_status(session, update, reply, utcnow(), rt.settings.default_region)
             session.flush()
             return row
 
     try:
-        await in_transaction(request, work)
+        if (
+            outbox_id is not None
+            and update.status is not None
+            and is_sqlite(request.app.state.engine)
+        ):
+            # SQLite: grouped with the other callbacks arriving meanwhile (CallbackGroups).
+            # PostgreSQL takes row locks, not the database: each callback commits alone, so
+            # that no group holds locks the dispatcher's own batches wait for.
+            await _groups(request).apply(request, outbox_id, update)
+        else:
+            await in_transaction(request, work)
     except DatabaseBusy as exc:
         raise HTTPException(503, exc.detail, headers={"Retry-After": "1"}) from None
     metrics.WEBHOOK_LATENCY.labels("status").observe(time.perf_counter() - started)

@@ -22,7 +22,7 @@ from bot.clock import zone
 from bot.tables import ELECTIONS as _TABLE
 from bot.voter import records
 
-ORGANIZER_SOURCES = ("cli", "api")  # their values win over a feed's for the same date
+ORGANIZER_SOURCES = ("cli", "api", "console")  # their values win over a feed's for the same date
 LINK_KINDS = ("registration_lookup", "county_office", "ballot_tracking", "polling_place_lookup")
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100  # an election outside these is a typo
 # Text from a client never holds control characters (NUL, escape, C1 codes): PostgreSQL
@@ -253,3 +253,19 @@ def save_feed_election(
 def list_elections(conn: Connection) -> list[Any]:
     """Every election, by date, for `turnout elections list`."""
     return list(conn.execute(select(_TABLE).order_by(_TABLE.c.date, _TABLE.c.id)).all())
+
+
+def find_election(conn: Connection, *, election_id: int) -> Any:
+    """One election's row by id, or None."""
+    return conn.execute(select(_TABLE).where(_TABLE.c.id == election_id)).first()
+
+
+def replace_election(
+    conn: Connection, *, election_id: int, values: dict[str, Any], now: dt.datetime
+) -> None:
+    """Overwrite an organizers' election with every value given (a value left out is
+    cleared): the console's edit form, which shows them all."""
+    every = {spec.name: None for spec in fields(ElectionInfo)} | {"counties": None}
+    conn.execute(
+        update(_TABLE).where(_TABLE.c.id == election_id).values(**(every | values), updated_at=now)
+    )
