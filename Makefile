@@ -31,7 +31,8 @@ run: $(STAMP)
 ## The whole suite, on SQLite and PostgreSQL (PostgreSQL half skipped with a note if unreachable;
 ## the browser tests skipped with a note when no Chromium is found).
 test: $(STAMP) .tools/prism/.installed .tools/axe/.installed
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q --ignore=tests/browser
+	$(BIN)/pytest -n 2 -q -rs tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

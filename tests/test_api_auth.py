@@ -154,6 +154,16 @@ def cases(w: World) -> dict[tuple[str, str], Case]:
             )
             for action in ("pause", "resume", "cancel")
         },
+        # The lift: a partner reads its own contacts' results; only admins set a holdout.
+        ("GET", "/api/v1/elections/{election_id}/holdout"): Case(
+            f"/api/v1/elections/{w.election_id}/holdout", 200
+        ),
+        ("PUT", "/api/v1/elections/{election_id}/holdout"): Case(
+            f"/api/v1/elections/{w.election_id}/holdout", 403, {"json": {"share": 0.1}}
+        ),
+        ("GET", "/api/v1/elections/{election_id}/lift"): Case(
+            f"/api/v1/elections/{w.election_id}/lift", 200
+        ),
         # Blasts: Beta lists its own; naming Alpha's list is refused whether it exists or not.
         ("GET", "/api/v1/blasts"): Case("/api/v1/blasts", 200),
         ("POST", "/api/v1/blasts"): Case("/api/v1/blasts", 403, to_alpha, PARTNER_AUDIENCE),

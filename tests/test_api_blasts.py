@@ -286,6 +286,7 @@ def test_preview_counts_the_audience_once_and_never_the_opted_out(
         "without_text": {},
         "cost_per_segment": "0.0083",
         "estimated_cost": "0.00",
+        "holdout": None,  # no share held back: nothing to measure
     }
 
 
