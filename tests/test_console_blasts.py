@@ -540,16 +540,26 @@ def test_another_organizations_blast_is_not_found(world: World) -> None:
     blast_id = create(ana)
     bo = world.sign_in("bo@beta.org")
     for path in ("", "/progress", "/chart", "/chart.svg", "/chart.csv", "/cancel"):
-        assert bo.get(f"/console/blasts/{blast_id}{path}").status_code == 404, path
+        answer = bo.get(f"/console/blasts/{blast_id}{path}")
+        assert answer.status_code == 404, path
+        assert "Early voting" not in answer.text and EN not in answer.text, path  # nothing shown
     for action in ("pause", "resume", "cancel", "test"):
         assert (
             bo.post(f"/console/blasts/{blast_id}/{action}", {"confirm": "yes"}).status_code == 404
         )
+    assert _status(world, blast_id) == "scheduled"  # none of Bo's changes took
     assert bo.get("/console/blasts/999999").status_code == 404
     assert bo.get("/console/blasts/abc").status_code == 404
     admin = world.sign_in("admin@coalition.org")
-    assert admin.get(f"/console/blasts/{blast_id}").status_code == 200
+    page = admin.get(f"/console/blasts/{blast_id}")
+    assert page.status_code == 200 and "Early voting" in plain(page.text)
     assert admin.post(f"/console/blasts/{blast_id}/pause").status_code == 303
+    assert _status(world, blast_id) == "paused"
+
+
+def _status(world: World, blast_id: int) -> str:
+    with world.engine.connect() as conn:
+        return str(conn.execute(select(SENDS.c.status).where(SENDS.c.id == blast_id)).scalar_one())
 
 
 def test_a_viewer_reads_but_changes_nothing(world: World) -> None:

@@ -250,6 +250,9 @@ def test_changes_need_the_forms_token(world: World) -> None:
             files={"file": ("feed.xml", handle)},
             follow_redirects=False,
         )
-    assert answer.status_code == 403
+    assert answer.status_code == 403 and "Reload the page" in answer.text
     no_token = admin.client.post("/console/voter-data/try", data={"address": ADDRESS})
-    assert no_token.status_code == 403
+    assert no_token.status_code == 403 and "Reload the page" in no_token.text
+    with world.engine.connect() as conn:  # the refused upload started nothing
+        assert conn.execute(select(PLACE_SOURCES)).first() is None
+    assert world.audit("voterdata.upload") == []
