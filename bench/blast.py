@@ -146,10 +146,9 @@ class Double:
         return f"{self.url}/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
 
 
-@contextmanager
-def twilio_double() -> Iterator[Double]:
-    """The Twilio double in its own process, with the benchmark's latency and limit, no
-    callbacks."""
+def start_double(*, callbacks: bool) -> Double:
+    """The Twilio double in its own process, with the benchmark's latency and limit (the
+    caller stops it)."""
     command = [
         sys.executable,
         "-m",
@@ -162,18 +161,26 @@ def twilio_double() -> Iterator[Double]:
         str(LATENCY),
         "--limit",
         str(LIMIT),
-        "--no-callbacks",
+        "--callbacks" if callbacks else "--no-callbacks",
     ]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    if not line.startswith("URL "):
+        process.kill()
+        raise RuntimeError(f"the Twilio double did not start: {line!r}")
+    return Double(process, line.removeprefix("URL "))
+
+
+@contextmanager
+def twilio_double() -> Iterator[Double]:
+    """The double without status callbacks, stopped at the end."""
+    double = start_double(callbacks=False)
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        if not line.startswith("URL "):
-            raise RuntimeError(f"the Twilio double did not start: {line!r}")
-        yield Double(process, line.removeprefix("URL "))
+        yield double
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        double.process.terminate()
+        double.process.wait(timeout=30)
 
 
 # -- databases and recipients -------------------------------------------------------------

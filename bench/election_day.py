@@ -65,7 +65,6 @@ from twilio.request_validator import RequestValidator
 from bench.blast import (
     ACCOUNT,
     CEILING,
-    LATENCY,
     LIMIT,
     SMS_FROM,
     TEXTS,
@@ -76,6 +75,7 @@ from bench.blast import (
     open_hours,
     phone,
     populate,
+    start_double,
 )
 from bench.blast import baseline as baseline_client
 from bench.scratch import drop_scratch, scratch_database
@@ -338,30 +338,6 @@ class Processes:
         }
 
 
-def _start_double(workdir: Path) -> Double:
-    command = [
-        sys.executable,
-        "-m",
-        "tests.helpers.twilio_double",
-        "--account-sid",
-        ACCOUNT,
-        "--auth-token",
-        TOKEN,
-        "--latency",
-        str(LATENCY),
-        "--limit",
-        str(LIMIT),
-        "--callbacks",
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    line = process.stdout.readline().strip()
-    if not line.startswith("URL "):
-        process.kill()
-        raise RuntimeError(f"the Twilio double did not start: {line!r}")
-    return Double(process, line.removeprefix("URL "))
-
-
 def _env(url: str, double: Double, port: int, pace: float) -> dict[str, str]:
     return {
         **os.environ,
@@ -397,7 +373,7 @@ def running(
     backend: str, url: str, port: int, pace: float, workdir: Path, workers: int, schedulers: int
 ) -> Iterator[Processes]:
     """The double, then the app as an operator runs it; all stopped at the end."""
-    double = _start_double(workdir)
+    double = start_double(callbacks=True)
     procs = Processes(double)
     env = _env(url, double, port, pace)
     turnout = [sys.executable, "-m", "bot.cli.main"]

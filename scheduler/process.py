@@ -144,8 +144,9 @@ class Sending:
     async def pass_once(self) -> Stats:
         """Settle rows in doubt, then send everything due."""
         assert self.translations is not None
-        with self.engine.connect() as conn:  # a review since the last pass takes effect now
-            self.translations.refresh(conn)
+        if self.translations.due():  # a review since the last look takes effect now
+            with self.engine.connect() as conn:
+                self.translations.refresh(conn)
         self.renderer.clear()
         sender = self.make_sender()
         try:

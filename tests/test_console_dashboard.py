@@ -15,25 +15,18 @@ from sqlalchemy import Engine, insert
 
 from bot.clock import utcnow
 from bot.tables import IMPORTS, OUTBOX, SENDS
-from tests.helpers.console import Person, make_user, person
-from tests.test_reports import ZONE, Seed, on, plant
+from tests.helpers.reports import ZONE, Seed, SeededWorld, on
 
 pytestmark = pytest.mark.db
-PEOPLE_IN_CONSOLE = {
-    "admin@coalition.org": ("coalition", "admin", "en"),
-    "ana@alpha.org": ("alpha", "organizer", "en"),
-    "vic@alpha.org": ("alpha", "viewer", "es"),
-    "bo@beta.org": ("beta", "organizer", "en"),
-}
 
 
-class World:
+class World(SeededWorld):
     """The seeded coalition, a scheduled blast and reminder, an import with rejected rows."""
 
     def __init__(self, engine: Engine, client: TestClient) -> None:
+        super().__init__(engine, client)
         now = utcnow()
         with engine.begin() as conn:
-            self.seed: Seed = plant(conn, now)
             orgs = self.seed.orgs
             for name, kind, org, hours in [
                 ("Alpha's next blast", "blast", "alpha", 2),
@@ -75,17 +68,6 @@ class World:
                     updated_at=now,
                 )
             )
-        self.engine, self.client = engine, client
-        self.made: set[str] = set()
-
-    def sign_in(self, email: str) -> Person:
-        """A fresh browser for this person (made on first use: hashing is slow)."""
-        if email not in self.made:
-            org, role, language = PEOPLE_IN_CONSOLE[email]
-            make_user(self.engine, email, self.seed.orgs[org], role, ui_language=language)
-            self.made.add(email)
-        self.client.cookies.clear()
-        return person(self.client, self.engine, email)
 
 
 @pytest.fixture

@@ -115,6 +115,9 @@ def test_admin_reads_results_charts_and_csv(
     lines = {tuple(line.split(",")[:2]): line for line in csv.text.splitlines()[1:]}
     assert ("organization", "alpha") in lines and ("organization", "beta") in lines
     assert admin.get("/console/lift?election=999999").status_code == 404
+    for odd in ("²", "1e3", "-4", "99999999999"):  # digits `isdigit` takes, and no ids at all
+        answer = admin.get("/console/lift", params={"election": odd})
+        assert answer.status_code == 404 and "Not found" in answer.text, odd
 
 
 def test_partner_sees_its_own_contacts_only(

@@ -16,8 +16,7 @@ from bot.clock import utcnow
 from bot.console.reports import LABELS, WORDS
 from bot.console.web import catalog
 from bot.tables import INBOUND, SENDS
-from tests.helpers.console import Person, make_user, person
-from tests.test_reports import Seed, plant
+from tests.helpers.reports import SeededWorld
 
 pytestmark = pytest.mark.db
 CHARTS = (
@@ -33,31 +32,8 @@ CHARTS = (
 )
 
 
-PEOPLE_IN_CONSOLE = {
-    "admin@coalition.org": ("coalition", "admin", "en"),
-    "ana@alpha.org": ("alpha", "organizer", "en"),
-    "vic@alpha.org": ("alpha", "viewer", "es"),
-    "bo@beta.org": ("beta", "organizer", "en"),
-}
-
-
-class World:
+class World(SeededWorld):
     """The seeded coalition and its people."""
-
-    def __init__(self, engine: Engine, client: TestClient) -> None:
-        with engine.begin() as conn:
-            self.seed: Seed = plant(conn, utcnow())
-        self.engine, self.client = engine, client
-        self.made: set[str] = set()
-
-    def sign_in(self, email: str) -> Person:
-        """A fresh browser for this person (made on first use: hashing is slow)."""
-        if email not in self.made:
-            org, role, language = PEOPLE_IN_CONSOLE[email]
-            make_user(self.engine, email, self.seed.orgs[org], role, ui_language=language)
-            self.made.add(email)
-        self.client.cookies.clear()
-        return person(self.client, self.engine, email)
 
 
 @pytest.fixture
@@ -220,7 +196,15 @@ def test_the_charts_draw_the_numbers_of_the_page_just_shown(world: World) -> Non
 
 def test_odd_parameters_fall_back(world: World) -> None:
     admin = world.sign_in("admin@coalition.org")
-    for query in ("days=abc", "days=9999", "days=-1", "organization=abc", "organization=%00"):
+    for query in (
+        "days=abc",
+        "days=%C2%B2",
+        "days=%D9%A3%D9%A0",
+        "days=9999",
+        "days=-1",
+        "organization=abc",
+        "organization=%00",
+    ):
         page = admin.get(f"/console/reports?{query}")
         assert page.status_code == 200, query
         assert '<option value="7" selected>' in page.text

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, select
 from bot.accounts import audit
 from bot.accounts.sessions import Signed
 from bot.console.charts import Series, csv_response, line_chart, svg_response
-from bot.console.deps import check_csrf, parts, signed_in
+from bot.console.deps import check_csrf, parts, path_id, signed_in
 from bot.console.holdout import holdout_share
 from bot.console.web import catalog, render
 from bot.errors import Conflict, Invalid, NotFound, TooMany
@@ -34,7 +34,6 @@ from bot.tables import ORGANIZATIONS
 from messages.segments import count_segments
 
 router = APIRouter()
-MAX_ID = 2_147_483_647
 STATUSES = ("scheduled", "sending", "paused", "done", "cancelled")
 FINAL = ("done", "cancelled")
 _SPLIT_ZIPS = re.compile(r"[\s,;]+")
@@ -52,12 +51,6 @@ _FIELDS = {
     "send_at": "send_at",
     "holdout_share": "holdout_share",  # the lift's field (blast_holdout.html)
 }
-
-
-def _id(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
-        raise NotFound()
-    return int(raw)
 
 
 def _ctx(request: Request) -> SendContext:
@@ -475,14 +468,16 @@ def _record_created(
 
 
 def _blast_context(
-    request: Request, conn: Connection, signed: Signed, blast_id: int
+    request: Request, conn: Connection, signed: Signed, blast_id: int, *, whole: bool = True
 ) -> tuple[dict[str, Any], str]:
+    """What a blast's page shows; `whole=False` for the refreshed fragments, which leave
+    out the preview of a blast not started yet (its audience query, every 2 seconds)."""
     ctx = _ctx(request)
     row = blasts.find_blast(conn, caller=signed.caller, blast_id=blast_id)
     blast = blasts.blast_view(conn, row)
     zone = _zone(request, conn, int(row.organization_id))
     shown = None
-    if blast.started_at is None and blast.status in ("scheduled", "paused"):
+    if whole and blast.started_at is None and blast.status in ("scheduled", "paused"):
         shown = blasts.preview_blast(conn, caller=signed.caller, blast_id=blast_id, ctx=ctx)
     found = progress.blast_progress(conn, caller=signed.caller, blast_id=blast_id)
     c = blast.counts
@@ -505,31 +500,29 @@ def _blast_context(
     }, zone
 
 
+def _blast_part(request: Request, blast_id: str, template: str, *, whole: bool) -> Response:
+    bid = path_id(blast_id)
+    with signed_in(request) as (conn, signed, _):
+        context, zone = _blast_context(request, conn, signed, bid, whole=whole)
+    return _render(request, template, context, signed, zone)
+
+
 @router.get("/blasts/{blast_id}", response_class=HTMLResponse)
 def blast_page(request: Request, blast_id: str) -> Response:
     """A blast: its texts and audience, live progress, its tests, pause, resume, cancel."""
-    bid = _id(blast_id)
-    with signed_in(request) as (conn, signed, _):
-        context, zone = _blast_context(request, conn, signed, bid)
-    return _render(request, "blast.html", context, signed, zone)
+    return _blast_part(request, blast_id, "blast.html", whole=True)
 
 
 @router.get("/blasts/{blast_id}/progress", response_class=HTMLResponse)
 def blast_progress(request: Request, blast_id: str) -> Response:
     """The progress bars alone, for htmx to refresh every 2 seconds while the blast runs."""
-    bid = _id(blast_id)
-    with signed_in(request) as (conn, signed, _):
-        context, zone = _blast_context(request, conn, signed, bid)
-    return _render(request, "blast_progress.html", context, signed, zone)
+    return _blast_part(request, blast_id, "blast_progress.html", whole=False)
 
 
 @router.get("/blasts/{blast_id}/chart", response_class=HTMLResponse)
 def blast_chart(request: Request, blast_id: str) -> Response:
     """The chart with its table alone, for htmx to refresh every 10 seconds while it runs."""
-    bid = _id(blast_id)
-    with signed_in(request) as (conn, signed, _):
-        context, zone = _blast_context(request, conn, signed, bid)
-    return _render(request, "blast_chart.html", context, signed, zone)
+    return _blast_part(request, blast_id, "blast_chart.html", whole=False)
 
 
 def _series(request: Request, blast_id: int) -> tuple[progress.Progress, str, Signed]:
@@ -543,7 +536,7 @@ def _series(request: Request, blast_id: int) -> tuple[progress.Progress, str, Si
 @router.get("/blasts/{blast_id}/chart.svg")
 def chart_svg(request: Request, blast_id: str) -> Response:
     """Messages handed to Twilio and delivered so far, over time (the organization's zone)."""
-    found, zone, signed = _series(request, _id(blast_id))
+    found, zone, signed = _series(request, path_id(blast_id))
     gettext = catalog(signed.ui_language).gettext
     tz = ZoneInfo(zone)
     points = found.points
@@ -564,7 +557,7 @@ def chart_svg(request: Request, blast_id: str) -> Response:
 @router.get("/blasts/{blast_id}/chart.csv")
 def chart_csv(request: Request, blast_id: str) -> Response:
     """The chart's numbers, times in UTC."""
-    bid = _id(blast_id)
+    bid = path_id(blast_id)
     found, _zone_name, _signed = _series(request, bid)
     rows = [(p.at.isoformat(), p.sent, p.delivered) for p in found.points]
     return csv_response(("time_utc", "sent", "delivered"), rows, f"blast-{bid}.csv")
@@ -573,7 +566,7 @@ def chart_csv(request: Request, blast_id: str) -> Response:
 @router.post("/blasts/{blast_id}/test", response_class=HTMLResponse)
 async def send_test(request: Request, blast_id: str) -> Response:
     """Send a test of the blast to the person's own phone (from their profile)."""
-    bid = _id(blast_id)
+    bid = path_id(blast_id)
     form = await request.form()
     ctx = _ctx(request)
     error: str | None = None
@@ -614,7 +607,7 @@ async def send_test(request: Request, blast_id: str) -> Response:
 
 
 def _steer(request: Request, blast_id: str, action: str, form: Any) -> Response:
-    bid = _id(blast_id)
+    bid = path_id(blast_id)
     error: str | None = None
     with signed_in(request) as (conn, signed, now):
         check_csrf(request, signed, form)
@@ -662,10 +655,7 @@ async def resume(request: Request, blast_id: str) -> Response:
 @router.get("/blasts/{blast_id}/cancel", response_class=HTMLResponse)
 def cancel_page(request: Request, blast_id: str) -> Response:
     """Ask before cancelling (no script needed): a checkbox to tick."""
-    bid = _id(blast_id)
-    with signed_in(request) as (conn, signed, _):
-        context, zone = _blast_context(request, conn, signed, bid)
-    return _render(request, "blast_cancel.html", context, signed, zone)
+    return _blast_part(request, blast_id, "blast_cancel.html", whole=False)
 
 
 @router.post("/blasts/{blast_id}/cancel", response_class=HTMLResponse)

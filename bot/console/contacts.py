@@ -22,7 +22,7 @@ from starlette.datastructures import UploadFile
 
 from bot.accounts import audit
 from bot.accounts.sessions import Signed
-from bot.console.deps import check_csrf, parts, signed_in
+from bot.console.deps import check_csrf, given_id, parts, path_id, signed_in
 from bot.console.pages import page
 from bot.contacts import import_drafts as drafts
 from bot.contacts import search
@@ -36,7 +36,6 @@ from bot.models import ContactImport
 from bot.tables import ORGANIZATIONS
 
 router = APIRouter()
-MAX_ID = 2_147_483_647
 ERRORS_HEADER = ("row", "column", "value", "problem", "outcome")  # as the API's errors.csv
 INLINE_ERRORS = 20
 MAX_BASIS = 5000
@@ -45,12 +44,6 @@ MAX_BASIS = 5000
 def _session(conn: Connection) -> Session:
     """A session in the route's transaction (and savepoint), which only the route ends."""
     return Session(bind=conn, join_transaction_mode="rollback_only")
-
-
-def _id(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
-        raise NotFound()
-    return int(raw)
 
 
 def _options(request: Request) -> ImportOptions:
@@ -84,8 +77,7 @@ def _languages(request: Request) -> list[tuple[str, str]]:
 
 
 def _chosen_org(raw: Any) -> int | None:
-    text = str(raw or "")
-    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID else None
+    return given_id(raw)
 
 
 # ---- imports -------------------------------------------------------------------------------
@@ -272,7 +264,7 @@ def _show_context(
 @router.get("/imports/{import_id}", response_class=HTMLResponse)
 def import_page(request: Request, import_id: str) -> Response:
     """A draft's dry run, or an import's progress, counts and first problems."""
-    wanted = _id(import_id)
+    wanted = path_id(import_id)
     with signed_in(request) as (conn, signed, now):
         imp = _visible(conn, signed, wanted)
         if drafts.is_draft(imp):
@@ -287,7 +279,7 @@ def import_page(request: Request, import_id: str) -> Response:
 @router.get("/imports/{import_id}/progress", response_class=HTMLResponse)
 def import_progress(request: Request, import_id: str) -> Response:
     """The progress bar and counts alone, for htmx to refresh while the import runs."""
-    wanted = _id(import_id)
+    wanted = path_id(import_id)
     with signed_in(request) as (conn, signed, now):
         imp = _visible(conn, signed, wanted)
         context = _show_context(conn, signed, imp, now)
@@ -307,7 +299,7 @@ def _form_mapping(form: Any, header: list[str]) -> dict[str, str]:
 async def check_or_import(request: Request, import_id: str) -> Response:
     """The dry run's form: read the file again with the chosen mapping ("check"), or import
     it so mapped ("import"); the dry run again with what is wrong (nothing stored)."""
-    wanted = _id(import_id)
+    wanted = path_id(import_id)
     form = await request.form()
     action = form.get("action")
     tried: dict[str, str] | None = None
@@ -369,7 +361,7 @@ def _started(request: Request, import_id: int, imp: ContactImport, target: str) 
 @router.post("/imports/{import_id}/discard")
 async def discard(request: Request, import_id: str) -> Response:
     """Forget a draft and its file."""
-    wanted = _id(import_id)
+    wanted = path_id(import_id)
     form = await request.form()
     with signed_in(request) as (conn, signed, now):
         check_csrf(request, signed, form)
@@ -390,7 +382,7 @@ async def discard(request: Request, import_id: str) -> Response:
 @router.post("/imports/{import_id}/resume")
 async def resume(request: Request, import_id: str) -> Response:
     """Run an interrupted import again, from where it stopped."""
-    wanted = _id(import_id)
+    wanted = path_id(import_id)
     form = await request.form()
     with signed_in(request) as (conn, signed, now):
         check_csrf(request, signed, form)
@@ -420,7 +412,7 @@ def _error_cells(engine: Engine, import_id: int) -> Iterator[tuple[Any, ...]]:
 @router.get("/imports/{import_id}/errors.csv")
 def errors_csv(request: Request, import_id: str) -> Response:
     """Every problem of an import, as the API's errors.csv."""
-    wanted = _id(import_id)
+    wanted = path_id(import_id)
     with signed_in(request) as (conn, signed, now):
         imp = _visible(conn, signed, wanted)
         audit.record(
@@ -531,7 +523,7 @@ def contacts_csv(request: Request) -> Response:
 def contact_page(request: Request, contact_id: str) -> Response:
     """A contact: their memberships of the organization's lists, consent history, and a link
     to their conversation."""
-    wanted = _id(contact_id)
+    wanted = path_id(contact_id)
     with signed_in(request) as (conn, signed, _now):
         found = search.contact(conn, caller=signed.caller, contact_id=wanted)
     context = {"active": "contacts", "contact": found, "languages": dict(_languages(request))}

@@ -17,11 +17,12 @@ from sqlalchemy import Connection, Engine
 from bot.accounts import sessions
 from bot.accounts.sessions import Signed
 from bot.clock import utcnow
-from bot.errors import Forbidden
+from bot.errors import Forbidden, NotFound
 from bot.runtime import Runtime
 from bot.settings import Settings
 
 COOKIE = "turnout_session"
+MAX_ID = 2_147_483_647  # the databases' integer ids
 CSRF_HEADER = "X-CSRF-Token"
 
 
@@ -97,3 +98,20 @@ def check_csrf(request: Request, signed: Signed, form: Any = None) -> None:
 def client_address(request: Request) -> str:
     """The client's address, for throttling sign-ins."""
     return request.client.host if request.client else "unknown"
+
+
+def given_id(raw: object) -> int | None:
+    """A row id from a path, query or form value: ASCII digits in the ids' range, else None
+    (so that "²", which `isdigit` takes, or "1e9" is no id rather than a 500)."""
+    text = raw if isinstance(raw, str) else ""
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+        return None
+    return int(text)
+
+
+def path_id(raw: str) -> int:
+    """A row id from the path; anything else is a page that does not exist."""
+    found = given_id(raw)
+    if found is None:
+        raise NotFound()
+    return found

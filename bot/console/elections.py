@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 from bot.accounts import audit
 from bot.accounts.sessions import Signed
 from bot.clock import zone as named_zone
-from bot.console.deps import check_csrf, parts, signed_in
+from bot.console.deps import check_csrf, parts, path_id, signed_in
 from bot.console.pages import page
 from bot.errors import Conflict, Forbidden, Invalid, NotFound
 from bot.sending import reminders
@@ -37,7 +37,6 @@ from bot.voter.elections import (
 from bot.voter.states import state_abbr
 
 router = APIRouter()
-MAX_ID = 2_147_483_647
 ACTIONS = ("pause", "resume", "cancel")
 DATE_FIELDS = ("date", "registration_deadline", "early_voting_start", "early_voting_end")
 TIME_FIELDS = ("polls_open", "polls_close")
@@ -52,12 +51,6 @@ ZONES = (
     "Pacific/Honolulu",
     "America/Puerto_Rico",
 )
-
-
-def _id(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
-        raise NotFound()
-    return int(raw)
 
 
 def _languages(request: Request) -> list[tuple[str, str]]:
@@ -266,7 +259,7 @@ async def create_election(request: Request) -> Response:
 @router.get("/elections/{election_id}/edit", response_class=HTMLResponse)
 def edit_election_page(request: Request, election_id: str) -> Response:
     """The form to change an election (coalition admins)."""
-    wanted = _id(election_id)
+    wanted = path_id(election_id)
     with signed_in(request) as (conn, signed, _):
         signed.caller.require_admin()
         row = find_election(conn, election_id=wanted)
@@ -278,7 +271,7 @@ def edit_election_page(request: Request, election_id: str) -> Response:
 @router.post("/elections/{election_id}/edit", response_class=HTMLResponse)
 async def save_election_page(request: Request, election_id: str) -> Response:
     """Save an election's new facts; its unedited reminder steps move with them."""
-    wanted = _id(election_id)
+    wanted = path_id(election_id)
     form = await request.form()
     settings = parts(request).settings
     languages = [code for code, _ in _languages(request)]
@@ -386,7 +379,7 @@ def _election(conn: Connection, election_id: int) -> Any:
 @router.get("/elections/{election_id}", response_class=HTMLResponse)
 def election_page(request: Request, election_id: str) -> Response:
     """An election's facts and its reminder plan (a new election's plan is made first)."""
-    wanted = _id(election_id)
+    wanted = path_id(election_id)
     settings = parts(request).settings
     with signed_in(request) as (conn, signed, now):
         row = _election(conn, wanted)
@@ -417,7 +410,7 @@ def _back(election_id: int, reminder_id: int) -> RedirectResponse:
 @router.post("/elections/{election_id}/reminders/{reminder_id}/move", response_class=HTMLResponse)
 async def move_step(request: Request, election_id: str, reminder_id: str) -> Response:
     """Move a step to a time on the election's clock (coalition admins)."""
-    wanted, rid = _id(election_id), _id(reminder_id)
+    wanted, rid = path_id(election_id), path_id(reminder_id)
     form = await request.form()
     settings = parts(request).settings
     ctx = SendContext.of(parts(request).runtime)
@@ -453,7 +446,7 @@ async def move_step(request: Request, election_id: str, reminder_id: str) -> Res
 async def reword_step(request: Request, election_id: str, reminder_id: str) -> Response:
     """Replace a step's catalog message with the organizers' own text per language (all
     empty: back to the catalog message) (coalition admins)."""
-    wanted, rid = _id(election_id), _id(reminder_id)
+    wanted, rid = path_id(election_id), path_id(reminder_id)
     form = await request.form()
     ctx = SendContext.of(parts(request).runtime)
     codes = [code for code, _ in _languages(request)]
@@ -496,7 +489,7 @@ async def steer_step(request: Request, election_id: str, reminder_id: str, actio
     """Pause, resume or cancel a step (coalition admins)."""
     if action not in ACTIONS:
         raise NotFound()
-    wanted, rid = _id(election_id), _id(reminder_id)
+    wanted, rid = path_id(election_id), path_id(reminder_id)
     form = await request.form()
     engine = parts(request).engine
     with signed_in(request) as (conn, signed, now):

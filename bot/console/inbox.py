@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from bot.accounts.sessions import Signed
-from bot.console.deps import check_csrf, parts, signed_in
+from bot.console.deps import check_csrf, parts, path_id, signed_in
 from bot.console.web import render
 from bot.conversation import inbox
 from bot.conversation.handoffs import open_for
@@ -26,14 +26,7 @@ from messages.segments import count_segments
 
 router = APIRouter()
 log = logging.getLogger(__name__)
-MAX_ID = 2_147_483_647
 FILTERS = ("language", "organization", "assigned", "status")
-
-
-def _id(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
-        raise NotFound()
-    return int(raw)
 
 
 def _filters(request: Request, signed: Signed) -> dict[str, Any]:
@@ -137,7 +130,7 @@ def _conversation(request: Request, contact_id: int, signed: Signed, conn: Any) 
 @router.get("/conversations/{contact_id}", response_class=HTMLResponse)
 def conversation(request: Request, contact_id: str) -> Response:
     """A voter's thread, their request for a person, and the reply box."""
-    cid = _id(contact_id)
+    cid = path_id(contact_id)
     with signed_in(request) as (conn, signed, _):
         context = _conversation(request, cid, signed, conn)
     context["canned"] = _canned(request, context["language"])
@@ -148,7 +141,7 @@ def conversation(request: Request, contact_id: str) -> Response:
 @router.get("/conversations/{contact_id}/thread", response_class=HTMLResponse)
 def thread_fragment(request: Request, contact_id: str) -> Response:
     """The thread alone, for htmx to refresh every few seconds."""
-    cid = _id(contact_id)
+    cid = path_id(contact_id)
     with signed_in(request) as (conn, signed, _):
         context = _conversation(request, cid, signed, conn)
     return _page(request, "thread.html", context, signed)
@@ -171,7 +164,7 @@ async def segments(request: Request) -> Response:
 @router.post("/conversations/{contact_id}/reply", response_class=HTMLResponse)
 async def reply(request: Request, contact_id: str) -> Response:
     """Queue the organizer's reply (once, however often the form is sent)."""
-    cid = _id(contact_id)
+    cid = path_id(contact_id)
     form = await request.form()
     settings = parts(request).settings
     body, key = form.get("body"), form.get("key")
@@ -210,7 +203,7 @@ async def reply(request: Request, contact_id: str) -> Response:
 @router.post("/conversations/{contact_id}/assign")
 async def assign(request: Request, contact_id: str) -> Response:
     """Assign the voter's open request (to me, to someone, to nobody)."""
-    cid = _id(contact_id)
+    cid = path_id(contact_id)
     form = await request.form()
     with signed_in(request) as (conn, signed, now):
         check_csrf(request, signed, form)
@@ -234,7 +227,7 @@ async def assign(request: Request, contact_id: str) -> Response:
 @router.post("/conversations/{contact_id}/close")
 async def close(request: Request, contact_id: str) -> Response:
     """Close the voter's request: the bot is theirs again, and they are told so."""
-    cid = _id(contact_id)
+    cid = path_id(contact_id)
     form = await request.form()
     with signed_in(request) as (conn, signed, now):
         check_csrf(request, signed, form)

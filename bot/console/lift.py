@@ -22,7 +22,7 @@ from bot.accounts import audit
 from bot.accounts.sessions import Signed
 from bot.console.blasts import _audience
 from bot.console.charts import Series, bar_chart, csv_response, svg_response
-from bot.console.deps import check_csrf, parts, signed_in
+from bot.console.deps import MAX_ID, check_csrf, given_id, parts, path_id, signed_in
 from bot.console.holdout import holdout_share
 from bot.console.pages import page
 from bot.console.web import UI_LANGUAGES, catalog
@@ -37,7 +37,6 @@ from bot.sending.drafts import AudienceIn, SendContext
 from bot.tables import ELECTIONS, LIFT_EXPERIMENTS
 
 router = APIRouter()
-MAX_ID = 2_147_483_647
 Z95 = 1.959963984540054
 
 
@@ -60,9 +59,7 @@ def _elections(conn: Connection) -> list[Any]:
 def _chosen(request: Request, conn: Connection) -> int | None:
     raw = request.query_params.get("election", "")
     if raw:
-        if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
-            raise NotFound()
-        return int(raw)
+        return path_id(raw)
     found = _elections(conn)
     return int(found[0].id) if found else None
 
@@ -176,7 +173,7 @@ def _upload(request: Request, form: Any) -> Response:
         signed.caller.require_admin()
         _ = _gettext(signed.ui_language)
         problems: list[tuple[str, str]] = []
-        if not raw_election.isdigit() or not 0 < int(raw_election) <= MAX_ID:
+        if given_id(raw_election) is None:
             problems.append(("election", _("Election: choose one.")))
         if not isinstance(sent, UploadFile) or not sent.filename:
             problems.append(("file", _("File: choose a vote-history file.")))

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from bot.access import Caller
 from bot.console.charts import Series, bar_chart, csv_response, line_chart, svg_response
-from bot.console.deps import parts, signed_in
+from bot.console.deps import given_id, parts, signed_in
 from bot.console.pages import page
 from bot.console.web import UI_LANGUAGES, catalog
 from bot.db import read_only
@@ -32,7 +32,6 @@ router = APIRouter()
 # Matplotlib says at INFO, for every chart of days, that the labels look like dates.
 logging.getLogger("matplotlib.category").setLevel(logging.WARNING)
 REUSE_SECONDS = 10.0
-MAX_ID = 2_147_483_647
 
 # What each figure is called (translated in bot/console/locale/es/reports.po).
 LABELS = {
@@ -91,16 +90,13 @@ class Table:
 
 def organization_param(request: Request) -> int | None:
     """?organization= as an id, or None (blank or not a number)."""
-    raw = request.query_params.get("organization") or ""
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
-        return None
-    return int(raw)
+    return given_id(request.query_params.get("organization"))
 
 
 def days_param(request: Request) -> int:
     """?days= as one of the offered windows (7 otherwise)."""
-    raw = request.query_params.get("days") or ""
-    return int(raw) if raw.isdigit() and int(raw) in scoping.DAY_CHOICES else 7
+    found = given_id(request.query_params.get("days"))
+    return found if found in scoping.DAY_CHOICES else 7
 
 
 def _strings(language: str) -> Callable[[str], str]:
@@ -235,7 +231,7 @@ def tables(report: Report, _: Callable[[str], str], languages: dict[str, str]) -
 
 
 def _meaning(code: str) -> str:
-    if code.isdigit():
+    if code.isascii() and code.isdigit():
         number = int(code)
         return CONFIG_ERRORS.get(number) or REASONS.get(number, "").replace("_", " ")
     return code.replace("_", " ")

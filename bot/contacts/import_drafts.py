@@ -24,9 +24,8 @@ from bot.access import Caller
 from bot.contacts.imports import intake
 from bot.contacts.imports.columns import HEADERS, IGNORE, IMPORTED, MappingProblem, fold, resolve
 from bot.contacts.imports.intake import ConsentBasis, ImportRefused
-from bot.contacts.imports.normalize import RowNormalizer, consent_datetime
 from bot.contacts.imports.reader import FileProblem, open_table, require_rows
-from bot.contacts.imports.runner import STALE, ImportOptions
+from bot.contacts.imports.runner import STALE, ImportOptions, row_normalizer
 from bot.errors import Conflict, Invalid, NotFound
 from bot.models import ContactImport
 from bot.tables import IMPORTS
@@ -134,25 +133,17 @@ def create_draft(
         caller.require_change()
         if not caller.can_see(organization_id):
             raise NotFound()
-        info = inspect_draft(path, None, basis)
-        row = ContactImport(
+        return intake.record_import(
+            session=session,
             organization_id=organization_id,
-            status="pending",
-            dry_run=True,
-            filename=intake.clean_filename(filename),
-            stored_path=str(path),
-            consent_basis=basis.description,
-            consent_language=basis.language,
-            consent_date=basis.collected_on,
-            consent_source=basis.source,
+            filename=filename,
+            stored_path=path,
+            basis=basis,
             mapping=None,
-            file_info=info,
-            created_at=now,
-            updated_at=now,
+            dry_run=True,
+            info=inspect_draft(path, None, basis),
+            now=now,
         )
-        session.add(row)
-        session.flush()
-        return row
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -211,14 +202,7 @@ def preview(
     if not problems or problems[0].startswith("say when"):
         columns = resolve(header, wanted)
         fields = [f for f in IMPORTED if f in columns.index or f in ("phone", "opted_in_at")]
-        normalize = RowNormalizer(
-            columns=columns,
-            region=options.region,
-            languages=options.languages,
-            opted_in_at=consent_datetime(imp.consent_date),
-            source=imp.consent_source,
-            now=now,
-        )
+        normalize = row_normalizer(imp, columns, options, now)
         for number, cells in rows:
             values, found = normalize(number, cells)
             if values is None and not found:

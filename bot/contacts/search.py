@@ -9,6 +9,7 @@ as in `bot.contacts.directory`. A coalition admin sees every list, or one they c
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -116,7 +117,8 @@ def _query(caller: Caller, filters: Filters) -> Select[Any]:
     if wanted is not None:
         query = query.where(m.organization_id == wanted)
     text = " ".join(filters.q.split())[:100]
-    digits = "".join(ch for ch in text if ch.isdigit())
+    # Digits in any script ("٤٥٦٧" typed on an Arabic keyboard) as the ASCII ones phones use.
+    digits = "".join(str(unicodedata.digit(ch)) for ch in text if ch.isdigit())
     if text and digits and len(digits) >= 2 and not any(ch.isalpha() for ch in text):
         query = query.where(c.phone.like(f"%{digits}"))
     elif text:

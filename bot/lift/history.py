@@ -39,8 +39,9 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from bot.contacts.imports.columns import fold
 from bot.contacts.imports.reader import open_table
-from bot.errors import Invalid, NotFound
-from bot.tables import CONTACTS, ELECTIONS, LIFT_IMPORTS, LIFT_VOTES, MEMBERSHIPS
+from bot.errors import Invalid
+from bot.sending.reminders import election_date
+from bot.tables import CONTACTS, LIFT_IMPORTS, LIFT_VOTES, MEMBERSHIPS
 from bot.voter.roll.keys import hash_key, voter_keys
 from bot.voter.roll.loader import parse_roll_date, roll_zip
 from bot.voter.roll.match import fold_name, name_keys
@@ -484,16 +485,6 @@ class HistoryReport:
         }
 
 
-def _election_date(conn: Connection, election_id: int) -> dt.date:
-    found = conn.execute(
-        select(ELECTIONS.c.date).where(ELECTIONS.c.id == election_id)
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFound()
-    assert isinstance(found, dt.date)
-    return found
-
-
 def import_history(
     engine: Engine,
     *,
@@ -507,7 +498,7 @@ def import_history(
     """Read a vote-history file for an election, match it and keep only the matched
     contacts' turnout (replacing an earlier import's for the same elections)."""
     with engine.begin() as conn:
-        target = _election_date(conn, election_id)
+        target = election_date(conn, election_id=election_id)
         index = build_index(conn, default_language=default_language)
     with open_table(path) as table:
         layout = resolve_layout(table.header, mapping or {}, target)

@@ -67,6 +67,10 @@ class LiveTranslations:
         """Look at the stored version at the next message (a change was just committed)."""
         self._checked = float("-inf")
 
+    def due(self) -> bool:
+        """Whether the next `refresh` would look at the database (a clock reading)."""
+        return time.monotonic() - self._checked >= self.interval
+
     def refresh(self, conn: Connection) -> None:
         """Bring the catalogs' reviewed translations up to date when they may be stale."""
         now = time.monotonic()

@@ -142,7 +142,32 @@ def create_import(
     now: datetime,
 ) -> ContactImport:
     """Record a pending import (the caller commits, then runs it)."""
-    info = inspect_file(stored_path, mapping, basis)
+    return record_import(
+        session=session,
+        organization_id=organization_id,
+        filename=filename,
+        stored_path=stored_path,
+        basis=basis,
+        mapping=mapping,
+        dry_run=dry_run,
+        info=inspect_file(stored_path, mapping, basis),
+        now=now,
+    )
+
+
+def record_import(
+    *,
+    session: Session,
+    organization_id: int,
+    filename: str,
+    stored_path: Path,
+    basis: ConsentBasis,
+    mapping: Mapping[str, str] | None,
+    dry_run: bool,
+    info: dict[str, Any],
+    now: datetime,
+) -> ContactImport:
+    """The import's row, pending, with what was learnt of its file (`info`)."""
     row = ContactImport(
         organization_id=organization_id,
         status="pending",

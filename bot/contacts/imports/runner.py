@@ -21,7 +21,7 @@ from sqlmodel import Session
 from bot.clock import utcnow
 from bot.contacts.imports import merge
 from bot.contacts.imports.batches import Batch, batches, prefetch, skip
-from bot.contacts.imports.columns import MappingProblem, resolve
+from bot.contacts.imports.columns import Columns, MappingProblem, resolve
 from bot.contacts.imports.copytext import copy_text
 from bot.contacts.imports.intake import consent_text
 from bot.contacts.imports.languages import LanguageNames
@@ -206,19 +206,27 @@ def _with_copy_text(produced: Iterator[Batch]) -> Iterator[Batch]:
         yield batch
 
 
+def row_normalizer(
+    imp: ContactImport, columns: Columns, options: ImportOptions, now: datetime
+) -> RowNormalizer:
+    """How an import reads its rows: its columns, the operator's region and languages, its
+    consent date and source."""
+    return RowNormalizer(
+        columns=columns,
+        region=options.region,
+        languages=options.languages,
+        opted_in_at=consent_datetime(imp.consent_date),
+        source=imp.consent_source,
+        now=now,
+    )
+
+
 def _run(
     engine: Engine, imp: ContactImport, options: ImportOptions, report: Progress, watch: Stopwatch
 ) -> None:
     with open_table(Path(imp.stored_path or "")) as table:
         columns = resolve(table.header, imp.mapping)
-        normalize = RowNormalizer(
-            columns=columns,
-            region=options.region,
-            languages=options.languages,
-            opted_in_at=consent_datetime(imp.consent_date),
-            source=imp.consent_source,
-            now=options.clock(),
-        )
+        normalize = row_normalizer(imp, columns, options, options.clock())
         produced = batches(
             skip(table.rows, imp.position), normalize, size=options.batch_rows, start=imp.position
         )
