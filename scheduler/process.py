@@ -32,7 +32,7 @@ from bot.clock import utcnow
 from bot.contacts.imports.languages import LanguageNames
 from bot.contacts.imports.restart import resume_stalled
 from bot.contacts.imports.runner import ImportOptions
-from bot.db import session_scope
+from bot.db import read_only, session_scope
 from bot.sending import replies, sends
 from bot.sending.plans import ensure_plans
 from bot.sending.render import Renderer
@@ -145,8 +145,8 @@ class Sending:
         """Settle rows in doubt, then send everything due."""
         assert self.translations is not None
         if self.translations.due():  # a review since the last look takes effect now
-            with self.engine.connect() as conn:
-                self.translations.refresh(conn)
+            with self.engine.connect() as conn:  # a read: beside SQLite's writer, not behind it
+                self.translations.refresh(read_only(conn))
         self.renderer.clear()
         sender = self.make_sender()
         try:

@@ -361,3 +361,39 @@ def test_a_whatsapp_only_contact_outside_the_window_is_skipped(
     assert [f["To"] for f in double.requests] == [f"whatsapp:{inside}"]
     with engine.connect() as conn:
         assert sends.counts(conn, send_id)["skipped"] == {"whatsapp_window": 1}
+
+
+def test_a_busy_sqlite_writer_delays_a_pass_and_never_ends_it(
+    engine: Engine, double: TwilioDouble, caplog: pytest.LogCaptureFixture
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL has no single writer to wait for")
+    from bot.db import _writer  # the writer every SQLite transaction of this process takes
+
+    org = organization(engine, "asian-voters")
+    phones = [f"+1213555{n:04d}" for n in range(200, 205)]
+    for number in phones:
+        contact(engine, number, orgs=(org,))
+    blast(engine, org, {"en": "Vote on Nov 3!"})
+    sending = Sending.from_settings(engine, sending_settings(engine, double.url, None))
+    sending.start_sends()  # the blast's outbox rows, before the writer is taken
+    writer = _writer(engine)
+    writer.acquire()  # another unit of work holding the writer past the dispatcher's wait
+    failed: list[BaseException] = []
+
+    def pass_() -> None:
+        try:
+            asyncio.run(sending.pass_once())
+        except BaseException as exc:  # the assertion below says what
+            failed.append(exc)
+
+    worker = threading.Thread(target=pass_)
+    worker.start()
+    try:
+        _wait(lambda: "the database is busy" in caplog.text, timeout=60)
+    finally:
+        writer.release()
+    worker.join(timeout=120)
+    assert not worker.is_alive() and not failed, failed  # the pass went on, and ended
+    drain(sending)
+    assert double.count_by_to() == dict.fromkeys(phones, 1)  # every one, once
