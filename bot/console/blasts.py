@@ -19,10 +19,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import Connection, select
 
-from bot.accounts import audit
 from bot.accounts.sessions import Signed
 from bot.console.charts import Series, csv_response, line_chart, svg_response
-from bot.console.deps import check_csrf, parts, path_id, signed_in
+from bot.console.deps import audited, check_csrf, parts, path_id, signed_in
 from bot.console.holdout import holdout_share
 from bot.console.web import catalog, render
 from bot.errors import Conflict, Invalid, NotFound, TooMany
@@ -390,15 +389,7 @@ def _test_first(
         ("blast.pause", {"from": "scheduled"}),
         ("blast.test", {"test": test.id}),
     ):
-        audit.record(
-            conn,
-            user_id=signed.user_id,
-            organization_id=org,
-            action=action,
-            subject=subject,
-            now=now,
-            detail=detail,
-        )
+        audited(conn, signed, action, subject, now, organization_id=org, detail=detail)
 
 
 @router.post("/blasts", response_class=HTMLResponse)
@@ -456,15 +447,7 @@ def _record_created(
     }
     when = {"send_at": made.send_at.isoformat(), "now": body.send_at is None}
     for action, values in (("blast.create", detail), ("blast.schedule", when)):
-        audit.record(
-            conn,
-            user_id=signed.user_id,
-            organization_id=org,
-            action=action,
-            subject=subject,
-            now=now,
-            detail=values,
-        )
+        audited(conn, signed, action, subject, now, organization_id=org, detail=values)
 
 
 def _blast_context(
@@ -589,13 +572,13 @@ async def send_test(request: Request, blast_id: str) -> Response:
             except (Invalid, TooMany) as exc:
                 error = exc.detail
             else:
-                audit.record(
+                audited(
                     conn,
-                    user_id=signed.user_id,
+                    signed,
+                    "blast.test",
+                    f"blast:{bid}",
+                    now,
                     organization_id=row.organization_id,
-                    action="blast.test",
-                    subject=f"blast:{bid}",
-                    now=now,
                     detail={"test": made.id, "language": language},
                 )
         if error:
@@ -623,13 +606,13 @@ def _steer(request: Request, blast_id: str, action: str, form: Any) -> Response:
             error = exc.detail
             context, zone = _blast_context(request, conn, signed, bid)
         else:
-            audit.record(
+            audited(
                 conn,
-                user_id=signed.user_id,
+                signed,
+                f"blast.{action}",
+                f"blast:{bid}",
+                now,
                 organization_id=row.organization_id,
-                action=f"blast.{action}",
-                subject=f"blast:{bid}",
-                now=now,
                 detail={"from": row.status},
             )
     if error is not None:

@@ -22,7 +22,7 @@ from starlette.datastructures import UploadFile
 
 from bot.accounts import audit
 from bot.accounts.sessions import Signed
-from bot.console.deps import check_csrf, given_id, parts, path_id, signed_in
+from bot.console.deps import audited, check_csrf, given_id, parts, path_id, signed_in
 from bot.console.pages import page
 from bot.contacts import import_drafts as drafts
 from bot.contacts import search
@@ -188,13 +188,13 @@ def _upload(request: Request, form: Any) -> Response:
             except (TurnoutError, TooLarge) as exc:
                 problems.append(("file", exc.detail))
         if imp is not None and imp.id is not None:
-            audit.record(
+            audited(
                 conn,
-                user_id=signed.user_id,
+                signed,
+                "import.upload",
+                f"import:{imp.id}",
+                now,
                 organization_id=imp.organization_id,
-                action="import.upload",
-                subject=f"import:{imp.id}",
-                now=now,
                 detail={"format": (imp.file_info or {}).get("format")},
             )
             return RedirectResponse(f"/console/imports/{imp.id}", status_code=303)
@@ -325,13 +325,13 @@ async def check_or_import(request: Request, import_id: str) -> Response:
             problem = exc.detail
         if problem is None:
             name = "import.start" if action == "import" else "import.mapping"
-            audit.record(
+            audited(
                 conn,
-                user_id=signed.user_id,
+                signed,
+                name,
+                f"import:{wanted}",
+                now,
                 organization_id=imp.organization_id,
-                action=name,
-                subject=f"import:{wanted}",
-                now=now,
                 detail={"fields": sorted({f for f in (tried or {}).values() if f != IGNORE})},
             )
     if problem is not None:
@@ -368,13 +368,13 @@ async def discard(request: Request, import_id: str) -> Response:
         imp = _visible(conn, signed, wanted)
         with _session(conn) as session:
             drafts.discard(session=session, caller=signed.caller, import_id=wanted)
-        audit.record(
+        audited(
             conn,
-            user_id=signed.user_id,
+            signed,
+            "import.discard",
+            f"import:{wanted}",
+            now,
             organization_id=imp.organization_id,
-            action="import.discard",
-            subject=f"import:{wanted}",
-            now=now,
         )
     return RedirectResponse("/console/imports", status_code=303)
 
@@ -391,13 +391,13 @@ async def resume(request: Request, import_id: str) -> Response:
                 session=session, caller=signed.caller, import_id=wanted, now=now
             )
             session.expunge(imp)
-        audit.record(
+        audited(
             conn,
-            user_id=signed.user_id,
+            signed,
+            "import.resume",
+            f"import:{wanted}",
+            now,
             organization_id=imp.organization_id,
-            action="import.resume",
-            subject=f"import:{wanted}",
-            now=now,
         )
     return _started(request, wanted, imp, f"/console/imports/{wanted}")
 
@@ -415,13 +415,13 @@ def errors_csv(request: Request, import_id: str) -> Response:
     wanted = path_id(import_id)
     with signed_in(request) as (conn, signed, now):
         imp = _visible(conn, signed, wanted)
-        audit.record(
+        audited(
             conn,
-            user_id=signed.user_id,
+            signed,
+            "import.errors_export",
+            f"import:{wanted}",
+            now,
             organization_id=imp.organization_id,
-            action="import.errors_export",
-            subject=f"import:{wanted}",
-            now=now,
         )
     return StreamingResponse(
         csv_chunks(ERRORS_HEADER, _error_cells(parts(request).engine, wanted)),
@@ -498,12 +498,12 @@ def contacts_csv(request: Request) -> Response:
     with signed_in(request) as (conn, signed, now):
         filters = _filters(request, signed)
         search.find(conn, caller=signed.caller, filters=filters, per_page=1)  # Invalid early
-        audit.record(
+        audit.record(  # an admin's export of every organization belongs to none
             conn,
             user_id=signed.user_id,
-            organization_id=filters.organization_id
-            if signed.caller.is_admin
-            else signed.caller.organization_id,
+            organization_id=(
+                filters.organization_id if signed.caller.is_admin else signed.caller.organization_id
+            ),
             action="contacts.export",
             subject=None,
             now=now,

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from fastapi import Request
 from sqlalchemy import Connection, Engine
 
-from bot.accounts import sessions
+from bot.accounts import audit, sessions
 from bot.accounts.sessions import Signed
 from bot.clock import utcnow
 from bot.errors import Forbidden, NotFound
@@ -115,3 +115,28 @@ def path_id(raw: str) -> int:
     if found is None:
         raise NotFound()
     return found
+
+
+def audited(
+    conn: Connection,
+    signed: Signed,
+    action: str,
+    subject: str | None,
+    now: dt.datetime,
+    *,
+    organization_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Write a console change to the audit log: by the signed-in person, for the organization
+    they act for unless the change is another's (an admin's, on a partner's thing)."""
+    audit.record(
+        conn,
+        user_id=signed.user_id,
+        organization_id=(
+            signed.caller.organization_id if organization_id is None else organization_id
+        ),
+        action=action,
+        subject=subject,
+        now=now,
+        detail=detail,
+    )

@@ -16,10 +16,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import Connection
 
-from bot.accounts import audit
 from bot.accounts.sessions import Signed
 from bot.clock import zone as named_zone
-from bot.console.deps import check_csrf, parts, path_id, signed_in
+from bot.console.deps import audited, check_csrf, parts, path_id, signed_in
 from bot.console.pages import page
 from bot.errors import Conflict, Forbidden, Invalid, NotFound
 from bot.sending import reminders
@@ -244,13 +243,12 @@ async def create_election(request: Request) -> Response:
             default_zone=settings.timezone,
             now=now,
         )
-        audit.record(
+        audited(
             conn,
-            user_id=signed.user_id,
-            organization_id=signed.caller.organization_id,
-            action="election.create",
-            subject=f"election:{election_id}",
-            now=now,
+            signed,
+            "election.create",
+            f"election:{election_id}",
+            now,
             detail={"date": str(values["date"]), "planned": planned},
         )
     return RedirectResponse(f"/console/elections/{election_id}?saved=1", status_code=303)
@@ -296,13 +294,12 @@ async def save_election_page(request: Request, election_id: str) -> Response:
             except Invalid as exc:
                 problems = [(exc.detail.split(":", 1)[0], exc.detail)]
             else:
-                audit.record(
+                audited(
                     conn,
-                    user_id=signed.user_id,
-                    organization_id=signed.caller.organization_id,
-                    action="election.update",
-                    subject=f"election:{written}",
-                    now=now,
+                    signed,
+                    "election.update",
+                    f"election:{written}",
+                    now,
                     detail={"date": str(values["date"]), "planned": planned, "from": wanted},
                 )
                 return RedirectResponse(f"/console/elections/{written}?saved=1", status_code=303)
@@ -390,15 +387,7 @@ def election_page(request: Request, election_id: str) -> Response:
 def _audit_step(
     conn: Connection, signed: Signed, action: str, rid: int, now: dt.datetime, **detail: Any
 ) -> None:
-    audit.record(
-        conn,
-        user_id=signed.user_id,
-        organization_id=signed.caller.organization_id,
-        action=f"reminder.{action}",
-        subject=f"reminder:{rid}",
-        now=now,
-        detail=detail or None,
-    )
+    audited(conn, signed, f"reminder.{action}", f"reminder:{rid}", now, detail=detail or None)
 
 
 def _back(election_id: int, reminder_id: int) -> RedirectResponse:

@@ -18,11 +18,10 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, select
 from starlette.datastructures import UploadFile
 
-from bot.accounts import audit
 from bot.accounts.sessions import Signed
 from bot.console.blasts import _audience
 from bot.console.charts import Series, bar_chart, csv_response, svg_response
-from bot.console.deps import MAX_ID, check_csrf, given_id, parts, path_id, signed_in
+from bot.console.deps import MAX_ID, audited, check_csrf, given_id, parts, path_id, signed_in
 from bot.console.holdout import holdout_share
 from bot.console.pages import page
 from bot.console.web import UI_LANGUAGES, catalog
@@ -217,13 +216,12 @@ def _upload(request: Request, form: Any) -> Response:
                 status = 404 if missing else 413 if isinstance(exc, TooLarge) else 422
                 return page(request, "lift.html", context, signed, status)
     with signed_in(request) as (conn, signed, now):
-        audit.record(
+        audited(
             conn,
-            user_id=signed.user_id,
-            organization_id=signed.caller.organization_id,
-            action="lift.history_import",
-            subject=f"lift_import:{report.import_id}",
-            now=now,
+            signed,
+            "lift.history_import",
+            f"lift_import:{report.import_id}",
+            now,
             detail={
                 "election_id": election_id,
                 "file": sent.filename,

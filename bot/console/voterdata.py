@@ -13,9 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from bot.accounts import audit
 from bot.accounts.sessions import Signed
-from bot.console.deps import check_csrf, parts, signed_in
+from bot.console.deps import audited, check_csrf, parts, signed_in
 from bot.console.pages import page
 from bot.errors import Conflict, Invalid, NotFound, TooLarge
 from bot.voter import uploads
@@ -92,13 +91,12 @@ def _upload(request: Request, form: Any) -> Response:
             context |= {"problems": [(field, exc.detail)], "typed": {"kind": kind}}
             status = 409 if isinstance(exc, Conflict) else 413 if isinstance(exc, TooLarge) else 422
             return page(request, "voterdata.html", context, signed, status)
-        audit.record(
+        audited(
             conn,
-            user_id=signed.user_id,
-            organization_id=signed.caller.organization_id,
-            action="voterdata.upload",
-            subject=f"upload:{started.id}",
-            now=now,
+            signed,
+            "voterdata.upload",
+            f"upload:{started.id}",
+            now,
             detail={"kind": started.kind, "file": started.file_name},
         )
     return RedirectResponse(f"/console/voter-data?job={started.id}#job", status_code=303)
